@@ -1,0 +1,63 @@
+# Cours « Dérivation automatique avec tf.GradientTape »
+#
+#   make grade    corrige les rendus (par défaut : les rendus de démonstration)
+#   make test     lance toute la suite de tests
+#   make lab      ouvre JupyterLab, en français, sur le cours
+#
+# Chaque cible crée .venv à partir de requirements.txt au premier usage
+# (et de nouveau quand requirements.txt change).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+
+SUBMISSIONS ?= demo/submitted
+OUT ?= build/grading
+ASSIGNMENTS := $(notdir $(wildcard source/ex*))
+
+# nbgrader calls the `alembic` executable: the venv's bin/ must be on PATH.
+export PATH := $(BIN):$(PATH)
+# Keep TensorFlow's C++ log lines and the debugger's warning off stderr
+# (nbgrader gives 0 points to a test cell that wrote to stderr).
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: grade test lab release demo venv clean help
+
+help:
+	@sed -n '3,6p' Makefile
+
+$(STAMP): requirements.txt pyproject.toml lab/overrides.json
+	@echo "Préparation de l'environnement $(VENV) (première utilisation ou requirements.txt modifié)…"
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp lab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+grade: $(STAMP)
+	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" course/00_sommaire.ipynb
+
+# Regenerate the student versions from source/ (instructors, after editing source/).
+release: $(STAMP)
+	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment "$$a" --force --no-db || exit 1; done
+
+# Rebuild the demo submissions from release/ and the solutions in source/.
+demo: $(STAMP)
+	$(BIN)/python -m autograder demo
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,1 @@
+"""Autograder of the course."""

@@ -1,0 +1,84 @@
+"""Terminal display of a grading run: progress bar, then a table of scores."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .grade import GRADED, RunResult
+
+
+def _number(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+class ProgressDisplay:
+    """A progress bar with the time remaining, fed by the grading run's callbacks."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]Correction[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("écoulé"),
+            TimeElapsedColumn(),
+            TextColumn("reste"),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            console=self.console,
+            transient=True,
+        )
+        self.task = None
+
+    def __enter__(self) -> "ProgressDisplay":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[self.task].total)
+        self.progress.__exit__(*exc)
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task("", total=total)
+
+    def advance(self, student: str, assignment: str) -> None:
+        if self.task is None:
+            return
+        task = self.progress.tasks[self.task]
+        if task.description:
+            self.progress.advance(self.task)
+        self.progress.update(self.task, description=f"{student} · {assignment}")
+
+
+def print_summary(result: RunResult, console: Console | None = None) -> None:
+    """Print the table of scores and where the files are."""
+    console = console or Console()
+    table = Table(title="Résultats de la correction", title_justify="left")
+    table.add_column("Devoir")
+    table.add_column("Étudiant·e")
+    table.add_column("Note", justify="right")
+    table.add_column("État")
+    table.add_column("Remarque", overflow="fold")
+    for outcome in result.outcomes:
+        style = "" if outcome.status == GRADED else "red"
+        table.add_row(
+            outcome.assignment,
+            outcome.student_id,
+            f"{_number(outcome.score)} / {_number(outcome.max_score)}",
+            outcome.status,
+            outcome.message,
+            style=style,
+        )
+    console.print(table)
+    graded = [o for o in result.outcomes if o.status == GRADED]
+    per_submission = sum(o.seconds for o in graded) / len(graded) if graded else 0.0
+    console.print(
+        f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {_number(result.seconds)} s "
+        f"({_number(per_submission)} s par rendu corrigé)."
+    )
+    console.print(f"Notes : {result.grades_csv}")
+    console.print(f"Retours : {result.workspace / 'feedback'}")
