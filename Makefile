@@ -25,7 +25,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: grade test lab release demo venv clean help
+.PHONY: grade test lab release demo lessons venv clean help
 
 help:
 	@sed -n '3,6p' Makefile
@@ -58,6 +58,10 @@ release: $(STAMP)
 # Rebuild the demo submissions from release/ and the solutions in source/.
 demo: $(STAMP)
 	$(BIN)/python -m autograder demo
+
+# Re-execute the lessons and store their outputs (after editing course/).
+lessons: $(STAMP)
+	$(BIN)/python -m autograder.lessons
 
 clean:
 	rm -rf build .pytest_cache
