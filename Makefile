@@ -35,7 +35,7 @@ $(STAMP): requirements.txt pyproject.toml lab/overrides.json
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp lab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
@@ -45,8 +45,12 @@ venv: $(STAMP)
 grade: $(STAMP)
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)"
 
+# Unit and end-to-end tests, then nbval: lessons re-executed and their stored outputs
+# compared (strict), instructor notebooks executed (their solutions must pass their tests).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval --nbval-current-env course
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env source
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" course/00_sommaire.ipynb

@@ -28,6 +28,9 @@ c.ClearSolutions.text_stub = "VOTRE RÉPONSE ICI"
 # Execution: importing TensorFlow and tracing a first graph can exceed nbgrader's 30 s default.
 c.Execute.timeout = 120
 c.Execute.execute_retries = 0
+# No command history kept by the kernel (nbgrader's default), and no kernel log warnings in the
+# instructor's terminal (ipykernel 7 warns that it runs over local TCP).
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 

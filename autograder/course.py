@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +18,19 @@ TF_QUIET_ENV = {
 }
 
 
-def quiet_tensorflow() -> None:
-    """Set :data:`TF_QUIET_ENV` in this process (inherited by the kernels it starts)."""
+def prepare_environment() -> None:
+    """Environment for nbgrader and the kernels it starts (inherited by child processes).
+
+    TensorFlow is kept quiet (:data:`TF_QUIET_ENV`), and the directory of this
+    Python's executables goes first on PATH: nbgrader runs ``alembic`` when it
+    creates a gradebook.
+    """
     for key, value in TF_QUIET_ENV.items():
         os.environ.setdefault(key, value)
+    bin_dir = os.path.dirname(sys.executable)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + path
 
 
 @dataclass(frozen=True)

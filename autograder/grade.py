@@ -24,7 +24,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from . import checks
 from .collect import DEFAULT_MAX_BYTES, Problem, collect
-from .course import REPO_ROOT, find_assignments, quiet_tensorflow
+from .course import REPO_ROOT, find_assignments, prepare_environment
 
 GRADED = "corrigé"
 UNREADABLE = "rejeté"
@@ -128,7 +128,7 @@ def run(
         raise GradingError(
             f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
         )
-    quiet_tensorflow()
+    prepare_environment()
     prepare_workspace(workspace, course_root)
     assignments = find_assignments(workspace / "source")
     if not assignments:

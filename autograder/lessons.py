@@ -15,12 +15,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .course import REPO_ROOT, quiet_tensorflow
+from .course import REPO_ROOT, prepare_environment
 
 
 def execute_lesson(path: Path, timeout: int = 300) -> float:
     """Execute ``path`` in place; return the wall time in seconds."""
-    quiet_tensorflow()
+    prepare_environment()
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     NotebookClient(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import REPO_ROOT, quiet_tensorflow
+from autograder.course import REPO_ROOT, prepare_environment
 
-quiet_tensorflow()
+prepare_environment()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,87 @@
+"""Every assignment: solutions get full marks, untouched student versions get 0, release/ is in sync."""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.course import REPO_ROOT, find_assignments
+from autograder.demo import check_demo
+
+ASSIGNMENTS = find_assignments(REPO_ROOT / "source")
+NBGRADER = str(Path(sys.executable).parent / "nbgrader")
+
+
+def course_copy(tmp_path: Path) -> Path:
+    """A throwaway nbgrader course root with the course's source/ and configuration."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copytree(REPO_ROOT / "source", root / "source")
+    (root / "nbgrader_config.py").write_text(
+        f"load_subconfig({str(REPO_ROOT / 'nbgrader_config.py')!r})\n", encoding="utf-8"
+    )
+    return root
+
+
+def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([NBGRADER, *args], cwd=root, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def test_when_release_is_regenerated_then_it_is_identical(tmp_path):
+    root = course_copy(tmp_path)
+    for name in ASSIGNMENTS:
+        nbgrader(root, "generate_assignment", name, "--no-db", "--force")
+    comparison = filecmp.dircmp(root / "release", REPO_ROOT / "release")
+    differing = []
+
+    def walk(cmp: filecmp.dircmp, prefix: str = "") -> None:
+        differing.extend(prefix + n for n in cmp.left_only + cmp.right_only + cmp.diff_files)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    walk(comparison)
+    assert not differing, f"release/ n'est pas à jour (lancez « make release ») : {differing}"
+
+
+def test_when_demo_is_rebuilt_then_it_is_identical():
+    assert check_demo() == [], "demo/ n'est pas à jour (lancez « make demo »)"
+
+
+def test_every_assignment_has_graded_parts_with_points():
+    import nbformat
+
+    for assignment in ASSIGNMENTS.values():
+        for name in assignment.notebooks:
+            notebook = nbformat.read(REPO_ROOT / "source" / assignment.name / name, as_version=4)
+            tests = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+            assert len(tests) >= 3, assignment.name
+            assert all(c.metadata["nbgrader"].get("points", 0) > 0 for c in tests)
+
+
+def test_when_plain_nbgrader_grades_solutions_and_blank_copies_then_full_marks_and_zero(tmp_path):
+    """Plain nbgrader (no pipeline): the instructor version scores full marks, the student version 0."""
+    root = course_copy(tmp_path)
+    for name, assignment in ASSIGNMENTS.items():
+        nbgrader(root, "generate_assignment", name, "--force")
+        for student, origin in (("solution", root / "source"), ("vierge", root / "release")):
+            target = root / "submitted" / student / name
+            target.mkdir(parents=True)
+            for notebook in assignment.notebooks:
+                shutil.copyfile(origin / name / notebook, target / notebook)
+        nbgrader(root, "autograde", name)
+    nbgrader(root, "export", "--to=grades.csv")
+    with (root / "grades.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 * len(ASSIGNMENTS)
+    for row in rows:
+        expected = float(row["max_score"]) if row["student_id"] == "solution" else 0.0
+        assert float(row["score"]) == expected, row
+        assert float(row["max_score"]) > 0
