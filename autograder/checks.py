@@ -24,13 +24,13 @@ import numpy as np
 STUDENT_ID_ENV = "AUTOGRADER_STUDENT_ID"
 
 NONE_CAUSES = (
-    "Causes fréquentes d'un gradient `None` :\n"
-    "  • la source est une constante (`tf.constant`, tableau NumPy) que le ruban ne surveille pas : "
-    "utilisez `tf.Variable` ou `tape.watch(x)` ;\n"
-    "  • la source est de type entier (`tf.Variable(3)`) : utilisez des flottants (`3.0`) ;\n"
-    "  • le calcul a été fait en dehors du bloc `with tf.GradientTape() as tape:` ;\n"
-    "  • le calcul passe par NumPy (`np.…`, `.numpy()`) : restez dans TensorFlow ;\n"
-    "  • `x = x + 1` a remplacé la variable par un tenseur : utilisez `x.assign_add(1.0)`."
+    "Causes fréquentes d'un gradient `None` :\n"
+    "  • la source est une constante (`tf.constant`, tableau NumPy) que le ruban ne surveille pas : "
+    "utilisez `tf.Variable` ou `tape.watch(x)` ;\n"
+    "  • la source est de type entier (`tf.Variable(3)`) : utilisez des flottants (`3.0`) ;\n"
+    "  • le calcul a été fait en dehors du bloc `with tf.GradientTape() as tape:` ;\n"
+    "  • le calcul passe par NumPy (`np.…`, `.numpy()`) : restez dans TensorFlow ;\n"
+    "  • `x = x + 1` a remplacé la variable par un tenseur : utilisez `x.assign_add(1.0)`."
 )
 
 
@@ -40,7 +40,7 @@ class Diagnostic(AssertionError):
     def _render_traceback_(self) -> list[str]:
         # IPython shows these lines instead of a traceback: the student reads the
         # diagnostic, not the lines of the test cell (which may hold hidden tests).
-        return [f"\x1b[1;31mÉchec du test\x1b[0m : {self}"]
+        return [f"\x1b[1;31mÉchec du test\x1b[0m : {self}"]
 
 
 # --------------------------------------------------------------------------
@@ -105,34 +105,34 @@ def _explain_exception(exc: BaseException) -> str:
     if "non-persistent" in text:
         return (
             "un ruban non persistant a servi deux fois. Un `tf.GradientTape()` ne calcule "
-            "qu'un seul jeu de gradients : créez-le avec `persistent=True` (puis `del tape`), "
+            "qu'un seul jeu de gradients : créez-le avec `persistent=True` (puis `del tape`), "
             "ou utilisez un ruban par calcul."
         )
     if "NoneType" in text:
         return (
-            f"une opération a reçu `None` ({name} : {text}). Un gradient valait "
+            f"une opération a reçu `None` ({name} : {text}). Un gradient valait "
             "sans doute `None`.\n" + NONE_CAUSES
         )
     if "has no attribute '_id'" in text:
         return (
-            "un tableau NumPy a été passé à `tape.gradient` : le calcul est sorti de "
+            "un tableau NumPy a été passé à `tape.gradient` : le calcul est sorti de "
             "TensorFlow (fonction `np.…` ou `.numpy()` dans le ruban)."
         )
     if "Passed in object" in text and "not tf.Tensor" in text:
         return (
-            "`tape.watch` n'accepte que des tenseurs ou des variables : convertissez d'abord "
+            "`tape.watch` n'accepte que des tenseurs ou des variables : convertissez d'abord "
             "la valeur avec `tf.constant(…)` ou `tf.convert_to_tensor(…)`."
         )
     if "double tensor" in text or "float tensor" in text or "Cannot convert" in text:
         return (
-            f"les types ne concordent pas ({name} : {text.splitlines()[0]}). Mélanger "
-            "`float64` (NumPy) et `float32` (TensorFlow), ou entiers et flottants, est interdit : "
+            f"les types ne concordent pas ({name} : {text.splitlines()[0]}). Mélanger "
+            "`float64` (NumPy) et `float32` (TensorFlow), ou entiers et flottants, est interdit : "
             "convertissez avec `tf.cast` ou `dtype=tf.float32`."
         )
     if isinstance(exc, LookupError) and "gradient" in text:
         return f"une opération sans gradient défini a été utilisée ({text})."
     first_line = text.splitlines()[0] if text else ""
-    return f"{name} : {first_line}" if first_line else name
+    return f"{name} : {first_line}" if first_line else name
 
 
 def describe(value: Any) -> str:
@@ -157,13 +157,13 @@ def call(function: Callable[..., Any], *args: Any, what: str | None = None) -> A
     name = getattr(function, "__name__", "la fonction")
     label = what or f"{name}({', '.join(describe(a) for a in args)})"
     if not callable(function):
-        raise Diagnostic(f"{label} : l'objet attendu n'est pas une fonction.")
+        raise Diagnostic(f"{label} : l'objet attendu n'est pas une fonction.")
     try:
         return function(*copy.deepcopy(args))
     except Diagnostic:
         raise
     except Exception as exc:  # noqa: BLE001 - any student error is reported, not raised
-        raise Diagnostic(f"{label} : {_explain_exception(exc)}") from None
+        raise Diagnostic(f"{label} : {_explain_exception(exc)}") from None
 
 
 # --------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def to_array(value: Any, *, what: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise Diagnostic(
             f"{what} n'est ni un nombre ni un tableau de nombres "
-            f"(type reçu : `{type(value).__name__}`)."
+            f"(type reçu : `{type(value).__name__}`)."
         ) from None
     return array
 
@@ -207,7 +207,7 @@ def _shape_diagnostic(got: np.ndarray, expected: np.ndarray, rtol: float, atol: 
         got.reshape(()), np.asarray(expected.sum()), rtol, atol * expected.size
     ):
         return (
-            "vous avez renvoyé la somme des dérivées au lieu d'une dérivée par élément : "
+            "vous avez renvoyé la somme des dérivées au lieu d'une dérivée par élément : "
             "le gradient a la forme de la source"
         )
     if expected.size == 1 and got.size > 1 and _close(
@@ -234,7 +234,7 @@ def _value_diagnostic(got: np.ndarray, expected: np.ndarray, rtol: float, atol: 
             got, factor * expected, rtol, atol
         ):
             return (
-                f"toutes les valeurs sont multipliées par un même facteur (≈ {factor:.3g}) : "
+                f"toutes les valeurs sont multipliées par un même facteur (≈ {factor:.3g}) : "
                 "un coefficient est oublié ou en trop"
             )
     if got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1 and _close(
@@ -274,12 +274,12 @@ def assert_close(
         if got_array.size == expected_array.size == 1:
             got_array = got_array.reshape(expected_array.shape)
         else:
-            raise Diagnostic(f"{what} : {_shape_diagnostic(got_array, expected_array, rtol, atol)}.")
+            raise Diagnostic(f"{what} : {_shape_diagnostic(got_array, expected_array, rtol, atol)}.")
     if np.allclose(got_array, expected_array, rtol=rtol, atol=atol):
         return
-    message = f"{what} : {_value_diagnostic(got_array, expected_array, rtol, atol)}."
+    message = f"{what} : {_value_diagnostic(got_array, expected_array, rtol, atol)}."
     if reveal:
-        message += f"\n  attendu : {_fmt(expected_array)}\n  obtenu  : {_fmt(got_array)}"
+        message += f"\n  attendu : {_fmt(expected_array)}\n  obtenu  : {_fmt(got_array)}"
     raise Diagnostic(message)
 
 
@@ -289,6 +289,6 @@ def assert_pair(got: Any, *, what: str, names: tuple[str, str] = ("première", "
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise Diagnostic(
             f"{what} doit renvoyer un couple de deux valeurs, par exemple `return y, dy_dx` "
-            f"(reçu : `{type(got).__name__}`)."
+            f"(reçu : `{type(got).__name__}`)."
         )
     return got[0], got[1]

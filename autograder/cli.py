@@ -12,7 +12,7 @@ from .collect import DEFAULT_MAX_BYTES
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
-        description="Correction automatique du cours « Dérivation automatique avec tf.GradientTape ».",
+        description="Correction automatique du cours « Dérivation automatique avec tf.GradientTape ».",
     )
     commands = parser.add_subparsers(dest="command", required=True, title="commandes")
 
@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
         help="corrige un dossier de rendus et écrit notes, retours et grades.csv",
         description=(
             "Corrige chaque rendu <dossier>/<identifiant>/<devoir>/<carnet>.ipynb avec nbgrader, "
-            "puis écrit dans le dossier de sortie : grades.csv, feedback/<identifiant>/<devoir>/*.html "
+            "puis écrit dans le dossier de sortie : grades.csv, feedback/<identifiant>/<devoir>/*.html "
             "et gradebook.db."
         ),
     )
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, required=True, metavar="DOSSIER",
                        help="dossier de sortie (créé au besoin)")
     grade.add_argument("--max-size-mo", type=float, default=DEFAULT_MAX_BYTES / 1024 / 1024, metavar="MO",
-                       help="taille maximale d'un carnet rendu, en Mo (défaut : %(default)s)")
+                       help="taille maximale d'un carnet rendu, en Mo (défaut : %(default)s)")
 
     demo = commands.add_parser(
         "demo",
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                     on_start=display.start, on_progress=display.advance,
                 )
         except GradingError as exc:
-            print(f"Erreur : {exc}", file=sys.stderr)
+            print(f"Erreur : {exc}", file=sys.stderr)
             return 2
         print_summary(result)
         return 0
@@ -66,13 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             stale = check_demo()
             if stale:
-                print("Rendus de démonstration périmés : " + ", ".join(stale), file=sys.stderr)
-                print("Lancez « make demo » pour les reconstruire.", file=sys.stderr)
+                print("Rendus de démonstration périmés : " + ", ".join(stale), file=sys.stderr)
+                print("Lancez « make demo » pour les reconstruire.", file=sys.stderr)
                 return 1
             print("Les rendus de démonstration sont à jour.")
             return 0
         for path in build_demo():
-            print(f"écrit : {path}")
+            print(f"écrit : {path}")
         return 0
     return 2
 

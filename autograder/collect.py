@@ -41,32 +41,32 @@ def check_notebook(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None
     size = path.stat().st_size
     if size > max_bytes:
         return (
-            f"le fichier « {path.name} » est trop volumineux ({size / 1e6:.1f} Mo, "
-            f"limite : {max_bytes / 1e6:.0f} Mo)."
+            f"le fichier « {path.name} » est trop volumineux ({size / 1e6:.1f} Mo, "
+            f"limite : {max_bytes / 1e6:.0f} Mo)."
         )
     if size == 0:
-        return f"le fichier « {path.name} » est vide."
+        return f"le fichier « {path.name} » est vide."
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return f"le fichier « {path.name} » n'est pas un texte UTF-8 : ce n'est pas un carnet Jupyter."
+        return f"le fichier « {path.name} » n'est pas un texte UTF-8 : ce n'est pas un carnet Jupyter."
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return (
-            f"le fichier « {path.name} » n'est pas un carnet Jupyter lisible : JSON invalide "
+            f"le fichier « {path.name} » n'est pas un carnet Jupyter lisible : JSON invalide "
             f"(ligne {exc.lineno}, colonne {exc.colno}). Le fichier a peut-être été tronqué "
             "ou modifié hors de JupyterLab."
         )
     if not isinstance(data, dict) or "cells" not in data:
-        return f"le fichier « {path.name} » est un JSON, mais pas un carnet Jupyter (aucune liste de cellules)."
+        return f"le fichier « {path.name} » est un JSON, mais pas un carnet Jupyter (aucune liste de cellules)."
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
     except Exception as exc:  # noqa: BLE001 - nbformat raises several types
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return f"le fichier « {path.name} » ne respecte pas le format des carnets Jupyter ({first})."
+        return f"le fichier « {path.name} » ne respecte pas le format des carnets Jupyter ({first})."
     return None
 
 
@@ -93,7 +93,7 @@ def collect(
             if name not in assignments:
                 known = ", ".join(sorted(assignments)) or "aucun"
                 result.problems.append(
-                    Problem(student, name, f"devoir inconnu « {name} » (devoirs du cours : {known}).")
+                    Problem(student, name, f"devoir inconnu « {name} » (devoirs du cours : {known}).")
                 )
                 continue
             reasons = []
@@ -101,8 +101,8 @@ def collect(
                 path = assignment_dir / notebook
                 if not path.is_file():
                     received = sorted(p.name for p in assignment_dir.iterdir() if p.is_file())
-                    listing = ", ".join(f"« {r} »" for r in received) or "aucun fichier"
-                    reasons.append(f"carnet « {notebook} » introuvable (reçu : {listing}).")
+                    listing = ", ".join(f"« {r} »" for r in received) or "aucun fichier"
+                    reasons.append(f"carnet « {notebook} » introuvable (reçu : {listing}).")
                     continue
                 reason = check_notebook(path, max_bytes)
                 if reason:

@@ -98,10 +98,10 @@ def write_problem_feedback(path: Path, problem: Problem) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(problem.assignment)} : rendu non corrigé</title></head>\n<body>\n"
-        f"<h1>{html.escape(problem.assignment)} : votre rendu n'a pas pu être corrigé</h1>\n"
+        f"<title>{html.escape(problem.assignment)} : rendu non corrigé</title></head>\n<body>\n"
+        f"<h1>{html.escape(problem.assignment)} : votre rendu n'a pas pu être corrigé</h1>\n"
         f"<p>{html.escape(problem.message)}</p>\n"
-        "<p>Note\u00a0: 0. Vérifiez le fichier (ouvrez-le dans JupyterLab, enregistrez-le, "
+        "<p>Note : 0. Vérifiez le fichier (ouvrez-le dans JupyterLab, enregistrez-le, "
         "puis rendez le fichier <code>.ipynb</code> sans le renommer) et contactez votre "
         "enseignant ou enseignante.</p>\n</body>\n</html>\n",
         encoding="utf-8",
@@ -123,16 +123,16 @@ def run(
     workspace = out.resolve()
     course_root = course_root.resolve()
     if not submissions.is_dir():
-        raise GradingError(f"Le dossier de rendus « {submissions} » n'existe pas.")
+        raise GradingError(f"Le dossier de rendus « {submissions} » n'existe pas.")
     if workspace == submissions or submissions in workspace.parents:
         raise GradingError(
-            f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
+            f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
         )
     prepare_environment()
     prepare_workspace(workspace, course_root)
     assignments = find_assignments(workspace / "source")
     if not assignments:
-        raise GradingError(f"Aucun devoir trouvé dans « {workspace / 'source'} ».")
+        raise GradingError(f"Aucun devoir trouvé dans « {workspace / 'source'} ».")
 
     collection = collect(submissions, workspace / "submitted", assignments, max_bytes)
     config = load_config(workspace, course_root)
@@ -144,7 +144,7 @@ def run(
         generated = api.generate_assignment(assignment, force=True, create=True)
         if not generated["success"]:
             raise GradingError(
-                f"Impossible de préparer le devoir « {assignment} » : {_last_error_line(generated)}"
+                f"Impossible de préparer le devoir « {assignment} » : {_last_error_line(generated)}"
             )
 
     if on_start:
@@ -198,14 +198,14 @@ def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str)
     if not graded["success"]:
         return Outcome(
             student, assignment, 0.0, max_score, FAILED,
-            f"la correction automatique a échoué : {_last_error_line(graded)}",
+            f"la correction automatique a échoué : {_last_error_line(graded)}",
             seconds=time.perf_counter() - started,
         )
     feedback = api.generate_feedback(assignment, student, force=True)
     page = workspace / "feedback" / student / assignment
-    message = ("points perdus : " + ", ".join(missed)) if missed else ""
+    message = ("points perdus : " + ", ".join(missed)) if missed else ""
     if not feedback["success"]:
-        message = f"retour non généré : {_last_error_line(feedback)}"
+        message = f"retour non généré : {_last_error_line(feedback)}"
     return Outcome(
         student, assignment, score, max_score, GRADED, message,
         page if feedback["success"] else None, time.perf_counter() - started,

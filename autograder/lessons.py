@@ -43,7 +43,7 @@ def execute_lesson(path: Path, timeout: int = 300) -> float:
 def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or sorted((REPO_ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
     for path in paths:
-        print(f"{path.name} : exécutée en {execute_lesson(path):.1f} s", flush=True)
+        print(f"{path.name} : exécutée en {execute_lesson(path):.1f} s", flush=True)
     return 0
 
 

@@ -11,7 +11,7 @@ DIAGNOSTIC = "Diagnostic"
 
 #: nbgrader's automatic comments (hard-coded in English), in French.
 AUTO_COMMENTS = {
-    "No response.": "Pas de réponse : la cellule est restée telle qu'elle a été distribuée.",
+    "No response.": "Pas de réponse : la cellule est restée telle qu'elle a été distribuée.",
 }
 
 
@@ -43,8 +43,8 @@ class FrenchFeedback(NbGraderPreprocessor):
             ename = output.get("ename", "")
             evalue = output.get("evalue", "")
             if ename == DIAGNOSTIC:
-                text = f"Échec du test : {evalue}"
+                text = f"Échec du test : {evalue}"
             else:
-                text = f"Erreur pendant le test ({ename}) : {evalue}"
+                text = f"Erreur pendant le test ({ename}) : {evalue}"
             output["traceback"] = [text]
         return cell, resources

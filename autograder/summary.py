@@ -80,5 +80,5 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {_number(result.seconds)} s "
         f"({_number(per_submission)} s par rendu corrigé)."
     )
-    console.print(f"Notes : {result.grades_csv}")
-    console.print(f"Retours : {result.workspace / 'feedback'}")
+    console.print(f"Notes : {result.grades_csv}")
+    console.print(f"Retours : {result.workspace / 'feedback'}")

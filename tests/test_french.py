@@ -81,3 +81,35 @@ def test_when_a_notebook_is_read_then_its_markdown_follows_french_typography(pat
         if cell.cell_type == "markdown":
             errors += [f"cellule {index} : {e}" for e in typography_errors(prose(cell.source))]
     assert not errors, "\n".join(errors)
+
+
+def french_string_literals(path: Path) -> list[tuple[int, str]]:
+    """String literals of a Python file that hold French text (accented letters or guillemets)."""
+    import io
+    import tokenize
+
+    found = []
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
+    kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    for token in tokens:
+        if token.type in kinds and re.search(r"[éèêàâçùûôîœ«]", token.string):
+            found.append((token.start[0], token.string))
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO_ROOT / "autograder").glob("*.py")), ids=lambda p: p.name
+)
+def test_when_the_grader_speaks_french_then_it_follows_french_typography(path: Path):
+    errors = []
+    for line, literal in french_string_literals(path):
+        # Code spans and format fields are not prose.
+        text = re.sub(r"\{[^{}]*\}", "X", prose(literal))
+        errors += [f"ligne {line} : {e}" for e in typography_errors(text)]
+    assert not errors, "\n".join(errors)
+
+
+def test_when_the_readme_is_read_then_its_french_prose_follows_french_typography():
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    french = text.split("## In English")[0]
+    assert typography_errors(prose(french)) == []
