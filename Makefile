@@ -52,8 +52,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --nbval --nbval-current-env course
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env source
 
+# JupyterLab refuses to run as root unless told to (containers, CI machines).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" course/00_sommaire.ipynb
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)" course/00_sommaire.ipynb
 
 # Regenerate the student versions from source/ (instructors, after editing source/).
 release: $(STAMP)
