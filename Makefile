@@ -25,7 +25,11 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: grade test lab release demo lessons venv clean help
+# Debian packages the test suite needs (French spell check of the lessons).
+SYSTEM_PACKAGES := hunspell hunspell-fr
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: grade test lab release demo lessons venv system-deps clean help
 
 help:
 	@sed -n '3,6p' Makefile
@@ -42,12 +46,19 @@ $(STAMP): requirements.txt pyproject.toml lab/overrides.json
 
 venv: $(STAMP)
 
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installation des paquets Debian nécessaires aux tests :$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
 grade: $(STAMP)
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)"
 
 # Unit and end-to-end tests, then nbval: lessons re-executed and their stored outputs
 # compared (strict), instructor notebooks executed (their solutions must pass their tests).
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval --nbval-current-env course
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env source
