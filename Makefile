@@ -14,6 +14,8 @@ STAMP := $(VENV)/.installed
 
 SUBMISSIONS ?= demo/submitted
 OUT ?= build/grading
+# The default output folder is a scratch copy: start it afresh at each run.
+GRADE_FLAGS ?= $(if $(filter build/grading,$(OUT)),--reset)
 ASSIGNMENTS := $(notdir $(wildcard source/ex*))
 
 # nbgrader calls the `alembic` executable: the venv's bin/ must be on PATH.
@@ -54,7 +56,7 @@ system-deps:
 	fi
 
 grade: $(STAMP)
-	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)"
+	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_FLAGS)
 
 # Unit and end-to-end tests, then nbval: lessons re-executed and their stored outputs
 # compared (strict), instructor notebooks executed (their solutions must pass their tests).

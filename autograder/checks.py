@@ -100,6 +100,11 @@ def _explain_exception(exc: BaseException) -> str:
     """A French hint for the exceptions that gradient code typically raises."""
     text = str(exc)
     name = type(exc).__name__
+    if isinstance(exc, NameError):
+        return (
+            f"un nom n'est pas défini ({text}). Exécutez la cellule où vous écrivez la fonction, "
+            "dans l'ordre du carnet, sans changer le nom de la fonction."
+        )
     if isinstance(exc, NotImplementedError):
         return "la fonction n'est pas encore écrite (elle lève `NotImplementedError`)."
     if "non-persistent" in text:
@@ -158,6 +163,7 @@ def call(function: Callable[..., Any], *args: Any, what: str | None = None) -> A
     label = what or f"{name}({', '.join(describe(a) for a in args)})"
     if not callable(function):
         raise Diagnostic(f"{label} : l'objet attendu n'est pas une fonction.")
+    _LAST_CALLED[:] = [function]
     try:
         return function(*copy.deepcopy(args))
     except Diagnostic:
@@ -175,7 +181,7 @@ def to_array(value: Any, *, what: str) -> np.ndarray:
     """Convert a number, list, NumPy array, tf.Tensor or tf.Variable to float64."""
     __tracebackhide__ = True
     if value is None:
-        raise Diagnostic(f"{what} vaut `None` au lieu d'une valeur.\n{NONE_CAUSES}")
+        raise Diagnostic(_none_message(what))
     if hasattr(value, "numpy") and callable(value.numpy):
         value = value.numpy()
     try:
@@ -230,12 +236,16 @@ def _value_diagnostic(got: np.ndarray, expected: np.ndarray, rtol: float, atol: 
     if nonzero.any():
         ratios = got[nonzero] / expected[nonzero]
         factor = float(np.median(ratios))
-        if abs(factor) > 1e-6 and not np.isclose(factor, 1.0, rtol=rtol) and _close(
-            got, factor * expected, rtol, atol
-        ):
+        # One number against one number always has "a factor": only name a factor that
+        # is shared by several values, or a simple one (2, 3, 1/2…) for a single value.
+        shared = int(nonzero.sum()) >= 2
+        simple = any(np.isclose(abs(factor), k, rtol=1e-3) for k in (2.0, 3.0, 4.0, 1 / 2, 1 / 3, 1 / 4))
+        if (shared or simple) and not np.isclose(factor, 1.0, rtol=rtol) and _close(got, factor * expected, rtol, atol):
             return (
-                f"toutes les valeurs sont multipliées par un même facteur (≈ {factor:.3g}) : "
+                f"toutes les valeurs sont multipliées par un même facteur (≈ {factor:.3g}) : "
                 "un coefficient est oublié ou en trop"
+            ) if shared else (
+                f"la valeur est multipliée par {factor:.3g} : un coefficient est oublié ou en trop"
             )
     if got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1 and _close(
         got.T, expected, rtol, atol
@@ -292,3 +302,255 @@ def assert_pair(got: Any, *, what: str, names: tuple[str, str] = ("première", "
             f"(reçu : `{type(got).__name__}`)."
         )
     return got[0], got[1]
+
+
+# --------------------------------------------------------------------------
+# Was the tape used?
+# --------------------------------------------------------------------------
+
+#: Calls that compute a derivative with the tape (or forward mode).
+TAPE_CALLS = {"gradient", "jacobian", "batch_jacobian", "jvp"}
+#: Ways to get a derivative without the tape, forbidden where the tape is the lesson.
+FORBIDDEN_NAMES = {"compute_gradient", "approx_fprime", "derivative", "grad", "vjp_fn"}
+FORBIDDEN_MODULES = {"jax", "torch", "autograd", "sympy", "scipy"}
+
+
+def source_of(function: Callable[..., Any]) -> str | None:
+    """The source code of ``function`` (a proxy may provide it as ``__source__``)."""
+    text = getattr(function, "__source__", None)
+    if isinstance(text, str):
+        return text
+    import inspect
+    import textwrap
+
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        return None
+
+
+def assert_uses_tape(function: Callable[..., Any], *, what: str | None = None) -> None:
+    """Check, in the source code, that ``function`` derives with ``tf.GradientTape``.
+
+    Rejects functions with no tape, no ``gradient``/``jacobian`` call, or a
+    derivative obtained some other way (``tf.test.compute_gradient``, SciPy,
+    JAX…).
+    """
+    __tracebackhide__ = True
+    import ast
+
+    name = what or getattr(function, "__name__", "la fonction")
+    source = source_of(function)
+    if source is None:
+        raise Diagnostic(f"{name} : impossible de lire le code de la fonction pour vérifier qu'elle utilise le ruban.")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        raise Diagnostic(f"{name} : le code de la fonction est illisible.") from None
+    attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    imported = {
+        alias.name.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+        for alias in n.names
+    } | {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    forbidden = sorted((attributes | names) & FORBIDDEN_NAMES | imported & FORBIDDEN_MODULES | names & FORBIDDEN_MODULES)
+    if forbidden:
+        raise Diagnostic(
+            f"{name} : la dérivée doit venir de `tf.GradientTape`, pas de "
+            + ", ".join(f"`{f}`" for f in forbidden)
+            + "."
+        )
+    if not ({"GradientTape", "ForwardAccumulator"} & (attributes | names)) or not (TAPE_CALLS & attributes):
+        raise Diagnostic(
+            f"{name} : la dérivée doit être calculée avec `tf.GradientTape` "
+            "(un bloc `with tf.GradientTape() as tape:` puis `tape.gradient(…)`), "
+            "pas avec une formule écrite à la main ni des différences finies."
+        )
+
+
+# --------------------------------------------------------------------------
+# Partial credit: a test cell made of weighted parts
+# --------------------------------------------------------------------------
+
+
+class _Part:
+    """Context manager of one part: a Diagnostic (or any error) fails the part only."""
+
+    def __init__(self, grader: "Grader", label: str, weight: float, required: bool) -> None:
+        self.grader, self.label, self.weight, self.required = grader, label, weight, required
+
+    def __enter__(self) -> "_Part":
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, _tb: Any) -> bool:
+        if kind is None:
+            self.grader._record(self.label, self.weight, None, self.required)
+            return False
+        if not issubclass(kind, Exception):
+            return False  # KeyboardInterrupt, SystemExit: let them stop the cell
+        if isinstance(error, Diagnostic):
+            message = str(error)
+        else:
+            message = f"erreur inattendue pendant le test ({_explain_exception(error)})"
+        self.grader._record(self.label, self.weight, message, self.required)
+        return True
+
+
+class Grader:
+    """Score of one test cell, made of weighted parts.
+
+    The cell ends with ``grader.result()``: nbgrader reads the returned number
+    as the cell's score (partial credit). ``points`` must equal the cell's points.
+    """
+
+    def __init__(self, question: str, points: float) -> None:
+        self.question = question
+        self.points = float(points)
+        self.parts: list[tuple[str, float, str | None]] = []
+        self.blocked = False
+
+    def part(self, label: str, weight: float = 1.0) -> _Part:
+        """A part of the check, worth ``weight`` relative to the other parts."""
+        return _Part(self, label, float(weight), required=False)
+
+    def require(self, label: str) -> _Part:
+        """A condition worth no points by itself: if it fails, the whole question scores 0."""
+        return _Part(self, label, 0.0, required=True)
+
+    def _record(self, label: str, weight: float, failure: str | None, required: bool) -> None:
+        self.parts.append((label, weight, failure))
+        if required and failure is not None:
+            self.blocked = True
+
+    def result(self) -> float:
+        """Print the French summary and return the score in points (a plain float)."""
+        total = sum(weight for _, weight, _ in self.parts)
+        passed = sum(weight for _, weight, failure in self.parts if failure is None)
+        score = round(self.points * passed / total, 2) if total and not self.blocked else 0.0
+        if passed == total and total and not self.blocked:
+            print(f"✔ {self.question} : tous les tests sont réussis ({_number(score)} / {_number(self.points)}).")
+            return float(score)
+        lines = [f"✘ {self.question} : {_number(score)} / {_number(self.points)}"]
+        if self.blocked:
+            lines[0] += " (condition non remplie : aucun point pour cette question)"
+        for label, _, failure in self.parts:
+            if failure is None:
+                lines.append(f"  ✔ {label}")
+            else:
+                lines.append(f"  ✘ {label}")
+                lines.extend("      " + line for line in failure.splitlines())
+        print("\n".join(lines))
+        return float(score)
+
+
+def _number(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+# --------------------------------------------------------------------------
+# Why None? Likely causes read in the student's code
+# --------------------------------------------------------------------------
+
+_LAST_CALLED: list[Callable[..., Any]] = []
+
+
+def _dotted(node: Any) -> str:
+    import ast
+
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return _dotted(node.func)
+    return ""
+
+
+def none_causes(source: str) -> list[str]:
+    """Likely causes of a ``None`` gradient, read in ``source`` (French, most likely first)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    causes: list[str] = []
+
+    def add(text: str) -> None:
+        if text not in causes:
+            causes.append(text)
+
+    tape_blocks = [
+        node for node in ast.walk(tree)
+        if isinstance(node, ast.With) and any("GradientTape" in _dotted(item.context_expr) for item in node.items)
+    ]
+    if not tape_blocks:
+        add("aucun bloc `with tf.GradientTape() as tape:` : le calcul n'est pas enregistré.")
+    inside = {id(n) for block in tape_blocks for stmt in block.body for n in ast.walk(stmt)}
+    watched = {
+        _dotted(call.args[0])
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call) and _dotted(call.func).endswith(".watch") and call.args
+    }
+    sources: set[str] = set()
+    targets: set[str] = set()
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and _dotted(call.func).split(".")[-1] in TAPE_CALLS and len(call.args) >= 2:
+            targets.add(_dotted(call.args[0]))
+            for arg in [call.args[1], *getattr(call.args[1], "elts", [])]:
+                if _dotted(arg):
+                    sources.add(_dotted(arg))
+    assigned: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                assigned.setdefault(_dotted(target), []).append(node.value)
+    parameters = {
+        arg.arg for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.Lambda)) for arg in node.args.args
+    }
+    for name in sorted(sources - watched):
+        values = assigned.get(name, [])
+        variables = [v for v in values if isinstance(v, ast.Call) and _dotted(v.func).endswith("Variable")]
+        for value in variables:
+            first = value.args[0] if value.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, int) and not isinstance(first.value, bool):
+                add(f"`{name}` est une variable entière : TensorFlow ne dérive que par rapport à des flottants (`{first.value}.0`).")
+            for keyword in value.keywords:
+                if keyword.arg == "trainable" and isinstance(keyword.value, ast.Constant) and keyword.value.value is False:
+                    add(f"`{name}` est créée avec `trainable=False` : le ruban ne la surveille pas sans `tape.watch`.")
+                if keyword.arg == "dtype" and "int" in ast.unparse(keyword.value):
+                    add(f"`{name}` est de type entier : utilisez `dtype=tf.float32`.")
+        for value in values:
+            if isinstance(value, ast.BinOp) and name in {_dotted(n) for n in ast.walk(value)} and variables:
+                add(f"`{name} = {ast.unparse(value)}` remplace la variable `{name}` par un tenseur : utilisez `{name}.assign(…)` ou une autre variable.")
+        if not variables and (values or name in parameters):
+            add(
+                f"`{name}` n'est pas une `tf.Variable` : c'est un tenseur ordinaire (ou une valeur reçue en argument), "
+                f"que le ruban ne surveille pas. Créez une variable (`tf.Variable`) ou appelez `tape.watch({name})` "
+                "au début du bloc `with`."
+            )
+    for name in sorted(targets):
+        for value in assigned.get(name, []):
+            if tape_blocks and id(value) not in inside:
+                add(f"`{name}` est calculé en dehors du bloc `with` : le ruban n'a rien enregistré.")
+    for node in ast.walk(tree):
+        if id(node) in inside and isinstance(node, ast.Call):
+            called = _dotted(node.func)
+            if called.endswith(".numpy") or called.startswith(("np.", "numpy.", "math.")):
+                add(f"`{called}(…)` dans le ruban : le calcul sort de TensorFlow et le ruban perd sa trace.")
+            if called.endswith((".assign", ".assign_add", ".assign_sub")):
+                add(f"`{called}(…)` dans le ruban : une affectation n'est pas dérivable.")
+    return causes
+
+
+def _none_message(what: str) -> str:
+    causes = []
+    if _LAST_CALLED:
+        source = source_of(_LAST_CALLED[-1])
+        causes = none_causes(source) if source else []
+    if causes:
+        return f"{what} vaut `None` au lieu d'une valeur. Cause probable : " + " ".join(causes)
+    return f"{what} vaut `None` au lieu d'une valeur.\n{NONE_CAUSES}"

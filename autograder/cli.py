@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="dossier des rendus, au format de nbgrader")
     grade.add_argument("--out", type=Path, required=True, metavar="DOSSIER",
                        help="dossier de sortie (créé au besoin)")
+    grade.add_argument("--reset", action="store_true",
+                       help="efface d'abord les données d'une correction précédente dans le dossier de sortie "
+                            "(notes manuelles comprises)")
     grade.add_argument("--max-size-mo", type=float, default=DEFAULT_MAX_BYTES / 1024 / 1024, metavar="MO",
                        help="taille maximale d'un carnet rendu, en Mo (défaut : %(default)s)")
 
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             with display:
                 result = run(
                     args.submissions, args.out,
-                    max_bytes=int(args.max_size_mo * 1024 * 1024),
+                    max_bytes=int(args.max_size_mo * 1024 * 1024), reset=args.reset,
                     on_start=display.start, on_progress=display.advance,
                 )
         except GradingError as exc:

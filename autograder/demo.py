@@ -2,8 +2,9 @@
 
 ``make grade`` grades them by default, so that a newcomer sees the whole chain:
 
-- ``demo-parfait``: every answer is the instructor's solution (full marks);
-- ``demo-partiel``: question 1 right, question 2 with a factor-2 error, question 3 untouched;
+- ``demo-parfait``: every answer is the instructor's solution (full marks; the written
+  answer waits for manual grading);
+- ``demo-partiel``: questions 1 and 4 right, question 2 with a factor-2 error, question 3 untouched;
 - ``demo-vierge``: the student notebook as released (0);
 - ``demo-illisible``: a notebook cut in the middle of its JSON (0, with a French message).
 """
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -28,9 +30,10 @@ PARTIAL_UNANSWERED = {"derivee_en"}
 
 
 def strip_solution_markers(source: str) -> str:
-    """The instructor's solution as a student would write it (marker lines removed)."""
+    """The instructor's solution as a student would write it (markers and grading notes removed)."""
+    source = re.sub(r"<!--.*?-->\n*", "", source, flags=re.S)
     lines = [line for line in source.splitlines() if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line]
-    return "\n".join(lines)
+    return "\n".join(lines).strip("\n")
 
 
 def _solutions(source_nb: nbformat.NotebookNode) -> dict[str, str]:

@@ -8,6 +8,7 @@ it afterwards.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import shutil
@@ -69,6 +70,39 @@ def load_config(workspace: Path, course_root: Path = REPO_ROOT) -> Config:
     return config
 
 
+#: Working data of a grading run, deleted by ``reset``.
+WORKING_DATA = ("submitted", "autograded", "feedback", "release", "gradebook.db", "grades.csv")
+
+
+def _digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def changed_assignments(workspace: Path, course_root: Path) -> list[str]:
+    """Assignments whose source differs from the copy graded earlier in ``workspace``."""
+    old, new = workspace / "source", course_root / "source"
+    if workspace == course_root or not old.is_dir():
+        return []
+    return sorted(
+        folder.name
+        for folder in old.iterdir()
+        if folder.is_dir() and (new / folder.name).is_dir() and _digest(folder) != _digest(new / folder.name)
+    )
+
+
+def reset_workspace(workspace: Path) -> None:
+    """Delete the working data of earlier runs (grades, manual grades included)."""
+    for name in WORKING_DATA:
+        path = workspace / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def prepare_workspace(workspace: Path, course_root: Path) -> None:
     """Make ``workspace`` an nbgrader course root using the course's sources."""
     workspace.mkdir(parents=True, exist_ok=True)
@@ -114,6 +148,7 @@ def run(
     *,
     course_root: Path = REPO_ROOT,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    reset: bool = False,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunResult:
@@ -129,6 +164,15 @@ def run(
             f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
         )
     prepare_environment()
+    if reset and workspace != course_root:
+        reset_workspace(workspace)
+    changed = changed_assignments(workspace, course_root)
+    if changed and (workspace / "gradebook.db").exists():
+        raise GradingError(
+            "Le devoir " + ", ".join(f"« {name} »" for name in changed) + " a changé depuis la correction "
+            f"enregistrée dans « {workspace} ». Pour tout recorriger avec la nouvelle version (les notes "
+            "manuelles de ce dossier seront perdues), relancez avec --reset, ou choisissez un autre dossier --out."
+        )
     prepare_workspace(workspace, course_root)
     assignments = find_assignments(workspace / "source")
     if not assignments:
@@ -181,7 +225,7 @@ def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str)
         graded = api.autograde(assignment, student, force=True, create=True)
     finally:
         os.environ.pop(checks.STUDENT_ID_ENV, None)
-    score, max_score, missed = 0.0, 0.0, []
+    score, max_score, missed, manual = 0.0, 0.0, [], []
     with Gradebook(api.coursedir.db_url) as gradebook:
         max_score = gradebook.find_assignment(assignment).max_score
         try:
@@ -193,6 +237,9 @@ def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str)
                 for grade in notebook.grades
                 if grade.cell_type == "code" and not grade.needs_manual_grade and grade.score < grade.max_score
             ]
+            manual = [
+                grade.name for notebook in submission.notebooks for grade in notebook.grades if grade.needs_manual_grade
+            ]
         except MissingEntry:
             score = 0.0
     if not graded["success"]:
@@ -203,7 +250,12 @@ def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str)
         )
     feedback = api.generate_feedback(assignment, student, force=True)
     page = workspace / "feedback" / student / assignment
-    message = ("points perdus : " + ", ".join(missed)) if missed else ""
+    remarks = []
+    if missed:
+        remarks.append("points perdus : " + ", ".join(missed))
+    if manual:
+        remarks.append("à noter à la main : " + ", ".join(manual))
+    message = " ; ".join(remarks)
     if not feedback["success"]:
         message = f"retour non généré : {_last_error_line(feedback)}"
     return Outcome(

@@ -55,6 +55,20 @@ def test_when_demo_is_rebuilt_then_it_is_identical():
     assert check_demo() == [], "demo/ n'est pas à jour (lancez « make demo »)"
 
 
+def manual_points(assignment_name: str) -> float:
+    """Points of the answers graded by hand in formgrader (autograde leaves them at 0)."""
+    import nbformat
+
+    total = 0.0
+    for name in ASSIGNMENTS[assignment_name].notebooks:
+        notebook = nbformat.read(REPO_ROOT / "source" / assignment_name / name, as_version=4)
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and meta.get("solution"):
+                total += float(meta.get("points", 0))
+    return total
+
+
 def test_every_assignment_has_graded_parts_with_points():
     import nbformat
 
@@ -82,6 +96,7 @@ def test_when_plain_nbgrader_grades_solutions_and_blank_copies_then_full_marks_a
         rows = list(csv.DictReader(handle))
     assert len(rows) == 2 * len(ASSIGNMENTS)
     for row in rows:
-        expected = float(row["max_score"]) if row["student_id"] == "solution" else 0.0
+        full = float(row["max_score"]) - manual_points(row["assignment"])
+        expected = full if row["student_id"] == "solution" else 0.0
         assert float(row["score"]) == expected, row
         assert float(row["max_score"]) > 0

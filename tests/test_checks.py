@@ -32,7 +32,7 @@ def test_when_sign_is_flipped_then_diagnostic_says_sign():
 
 def test_when_constant_factor_then_diagnostic_gives_the_factor():
     message = diagnostic_of([4.0, 8.0, -2.0], [2.0, 4.0, -1.0])
-    assert "même facteur" in message and "≈ 2" in message
+    assert "même facteur" in message and "≈\u00a02" in message
 
 
 def test_when_matrix_is_transposed_then_diagnostic_says_transposed():
@@ -152,3 +152,112 @@ def test_when_shapes_are_drawn_then_they_respect_the_bounds():
     shapes = [random_shape(rng, min_rank=1, max_rank=3, max_dim=4) for _ in range(200)]
     assert all(1 <= len(s) <= 3 and all(1 <= d <= 4 for d in s) for s in shapes)
     assert len(set(shapes)) > 20
+
+
+# --- Why None: causes read in the code ------------------------------------
+
+NONE_SOURCES = {
+    "n'est pas une `tf.Variable`": "def f(x):\n    x = tf.constant(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n",
+    "variable entière": "def f(x):\n    x = tf.Variable(3)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n",
+    "en dehors du bloc": "def f(x):\n    x = tf.Variable(x)\n    y = x**2\n    with tf.GradientTape() as tape:\n        z = y\n    return tape.gradient(y, x)\n",
+    "le calcul sort de TensorFlow": "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = np.square(x.numpy())\n    return tape.gradient(y, x)\n",
+    "remplace la variable": "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        x = x + 1\n        y = x * 2\n    return tape.gradient(y, x)\n",
+    "trainable=False": "def f(x):\n    x = tf.Variable(x, trainable=False)\n    with tf.GradientTape() as tape:\n        y = x * 2\n    return tape.gradient(y, x)\n",
+    "aucun bloc": "def f(x):\n    return tape.gradient(x, x)\n",
+}
+
+
+@pytest.mark.parametrize("expected,source", NONE_SOURCES.items(), ids=list(NONE_SOURCES))
+def test_when_a_gradient_is_none_then_its_likely_cause_is_read_in_the_code(expected, source):
+    assert any(expected in cause for cause in checks.none_causes(source)), checks.none_causes(source)
+
+
+def test_when_the_source_is_watched_then_no_constant_cause_is_reported():
+    source = "def f(x):\n    x = tf.constant(x)\n    with tf.GradientTape() as tape:\n        tape.watch(x)\n        y = x**2\n    return tape.gradient(y, x)\n"
+    assert checks.none_causes(source) == []
+
+
+def test_when_a_student_function_returns_none_then_the_message_names_the_cause():
+    namespace: dict = {"tf": pytest.importorskip("tensorflow")}
+    source = "def f(x):\n    x = tf.constant(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return None\n"
+    exec(compile(source, "<f>", "exec"), namespace)
+    namespace["f"].__source__ = source
+    with pytest.raises(Diagnostic, match="Cause probable.*tape.watch"):
+        assert_close(call(namespace["f"], 1.0), 2.0, what="f(1)")
+
+
+# --- Was the tape used? -----------------------------------------------------
+
+
+def make(source: str):
+    namespace: dict = {}
+    exec(compile(source, "<student>", "exec"), namespace)
+    function = next(v for k, v in namespace.items() if callable(v) and not k.startswith("__"))
+    function.__source__ = source
+    return function
+
+
+def test_when_the_tape_is_used_then_the_tape_check_passes():
+    checks.assert_uses_tape(make(
+        "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n"
+    ))
+
+
+@pytest.mark.parametrize("source", [
+    "def f(x):\n    return 2 * x\n",
+    "def f(x):\n    h = 1e-5\n    return ((x + h)**2 - (x - h)**2) / (2 * h)\n",
+    "def f(x):\n    with tf.GradientTape() as tape:\n        pass\n    return 2 * x\n",
+], ids=["formule", "différences finies", "ruban sans gradient"])
+def test_when_the_derivative_is_not_computed_by_the_tape_then_it_is_rejected(source):
+    with pytest.raises(Diagnostic, match="tf.GradientTape"):
+        checks.assert_uses_tape(make(source))
+
+
+def test_when_another_autodiff_tool_is_used_then_it_is_named():
+    source = (
+        "def f(x):\n    with tf.GradientTape() as tape:\n        pass\n"
+        "    return tf.test.compute_gradient(lambda v: v**2, [x])\n"
+    )
+    with pytest.raises(Diagnostic, match="compute_gradient"):
+        checks.assert_uses_tape(make(source))
+
+
+# --- Partial credit -----------------------------------------------------------
+
+
+def test_when_parts_fail_then_the_score_is_proportional_to_their_weights(capsys):
+    grader = checks.Grader("Question", points=3)
+    with grader.part("a", weight=1):
+        assert_close(1.0, 1.0, what="a")
+    with grader.part("b", weight=2):
+        assert_close(2.0, 1.0, what="b")
+    score = grader.result()
+    assert score == 1.0 and type(score) is float
+    assert "✘ b" in capsys.readouterr().out
+
+
+def test_when_a_required_part_fails_then_the_question_scores_zero(capsys):
+    grader = checks.Grader("Question", points=2)
+    with grader.require("utilise le ruban"):
+        raise Diagnostic("pas de ruban")
+    with grader.part("valeurs"):
+        pass
+    assert grader.result() == 0.0
+    assert "condition non remplie" in capsys.readouterr().out
+
+
+def test_when_every_part_passes_then_full_points_and_a_success_line(capsys):
+    grader = checks.Grader("Question", points=2)
+    with grader.part("valeurs"):
+        pass
+    assert grader.result() == 2.0
+    assert "tous les tests sont réussis" in capsys.readouterr().out
+
+
+def test_when_a_part_raises_an_unexpected_error_then_only_that_part_fails():
+    grader = checks.Grader("Question", points=2)
+    with grader.part("a"):
+        raise KeyError("x")
+    with grader.part("b"):
+        pass
+    assert grader.result() == 1.0

@@ -13,9 +13,10 @@ from autograder.grade import GRADED, UNREADABLE
 
 from .conftest import tree_digest
 
+# Automatic scores; the written answer (1 point) waits for manual grading.
 EXPECTED_DEMO_SCORES = {
-    "demo-parfait": 10.0,
-    "demo-partiel": 3.0,
+    "demo-parfait": 9.0,
+    "demo-partiel": 4.0,
     "demo-vierge": 0.0,
     "demo-illisible": 0.0,
 }
@@ -82,7 +83,7 @@ def test_when_out_is_an_nbgrader_course_then_plain_nbgrader_export_works(demo_ru
         cwd=workspace, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert read_grades(target)["demo-parfait"]["score"] == "10.0"
+    assert read_grades(target)["demo-parfait"]["score"] == "9.0"
 
 
 def test_when_grading_twice_then_grades_are_identical(demo_run, tmp_path):
