@@ -179,7 +179,7 @@ def test_when_the_source_is_watched_then_no_constant_cause_is_reported():
 
 def test_when_a_student_function_returns_none_then_the_message_names_the_cause():
     namespace: dict = {"tf": pytest.importorskip("tensorflow")}
-    source = "def f(x):\n    x = tf.constant(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return None\n"
+    source = "def f(x):\n    x = tf.constant(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n"
     exec(compile(source, "<f>", "exec"), namespace)
     namespace["f"].__source__ = source
     with pytest.raises(Diagnostic, match="Cause probable.*tape.watch"):
