@@ -554,3 +554,40 @@ def _none_message(what: str) -> str:
     if causes:
         return f"{what} vaut `None` au lieu d'une valeur. Cause probable : " + " ".join(causes)
     return f"{what} vaut `None` au lieu d'une valeur.\n{NONE_CAUSES}"
+
+
+def assert_close_nested(got: Any, expected: Any, *, what: str, reveal: bool = False, rtol: float = 1e-4, atol: float = 1e-5) -> None:
+    """Like :func:`assert_close` for a list, tuple or dict of values (e.g. several gradients).
+
+    The structure must match: same length for a list or tuple, same keys for a dict.
+    """
+    __tracebackhide__ = True
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            raise Diagnostic(
+                f"{what} doit être un dictionnaire (mêmes clés que les sources), reçu : `{type(got).__name__}`."
+            )
+        missing = sorted(set(expected) - set(got))
+        extra = sorted(set(got) - set(expected))
+        if missing or extra:
+            raise Diagnostic(
+                f"{what} : les clés ne correspondent pas"
+                + (f" ; manquantes : {', '.join(map(repr, missing))}" if missing else "")
+                + (f" ; en trop : {', '.join(map(repr, extra))}" if extra else "")
+                + "."
+            )
+        for key in expected:
+            assert_close_nested(got[key], expected[key], what=f"{what}[{key!r}]", reveal=reveal, rtol=rtol, atol=atol)
+        return
+    if isinstance(expected, (list, tuple)):
+        if got is None or not isinstance(got, (list, tuple)):
+            raise Diagnostic(
+                f"{what} doit être une liste de {len(expected)} valeurs, reçu : `{type(got).__name__}`."
+                + (" Un gradient vaut `None` ?" if got is None else "")
+            )
+        if len(got) != len(expected):
+            raise Diagnostic(f"{what} : {len(expected)} valeurs attendues, {len(got)} reçues.")
+        for index, (item, reference) in enumerate(zip(got, expected)):
+            assert_close_nested(item, reference, what=f"{what}[{index}]", reveal=reveal, rtol=rtol, atol=atol)
+        return
+    assert_close(got, expected, what=what, reveal=reveal, rtol=rtol, atol=atol)
