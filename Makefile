@@ -27,8 +27,9 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-# Debian packages the test suite needs (French spell check of the lessons).
-SYSTEM_PACKAGES := hunspell hunspell-fr
+# Debian packages the test suite needs (French spell check of the lessons, a PostgreSQL
+# server for the shared-gradebook test).
+SYSTEM_PACKAGES := hunspell hunspell-fr postgresql
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: grade test lab release demo lessons venv system-deps clean help

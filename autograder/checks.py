@@ -362,6 +362,9 @@ def assert_uses_tape(function: Callable[..., Any], *, what: str | None = None) -
             + ", ".join(f"`{f}`" for f in forbidden)
             + "."
         )
+    raised = {_dotted(n.exc) for n in ast.walk(tree) if isinstance(n, ast.Raise) and n.exc is not None}
+    if "NotImplementedError" in raised and not ({"GradientTape", "ForwardAccumulator"} & (attributes | names)):
+        raise Diagnostic(f"{name} : la fonction n'est pas encore écrite (elle lève `NotImplementedError`).")
     if not ({"GradientTape", "ForwardAccumulator"} & (attributes | names)) or not (TAPE_CALLS & attributes):
         raise Diagnostic(
             f"{name} : la dérivée doit être calculée avec `tf.GradientTape` "

@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from .collect import DEFAULT_MAX_BYTES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,15 +24,26 @@ def _parser() -> argparse.ArgumentParser:
             "et gradebook.db."
         ),
     )
-    grade.add_argument("--submissions", type=Path, required=True, metavar="DOSSIER",
-                       help="dossier des rendus, au format de nbgrader")
+    grade.add_argument("--submissions", type=Path, required=True, nargs="+", metavar="SOURCE",
+                       help="dossier de rendus au format de nbgrader, ou archive .zip téléchargée depuis Moodle "
+                            "(« Télécharger tous les travaux remis ») ; plusieurs sources possibles")
     grade.add_argument("--out", type=Path, required=True, metavar="DOSSIER",
                        help="dossier de sortie (créé au besoin)")
+    grade.add_argument("--roster", type=Path, metavar="CSV",
+                       help="liste de la classe (colonnes id, last_name, first_name, email, lms_user_id, "
+                            "comme « nbgrader db student import ») : relie les noms Moodle aux identifiants")
+    grade.add_argument("--assignment", metavar="DEVOIR",
+                       help="devoir des archives Moodle (par défaut : reconnu d'après le contenu des carnets)")
+    grade.add_argument("--db", metavar="URL",
+                       help="carnet de notes : URL SQLAlchemy, par exemple postgresql://hote/base "
+                            "(par défaut : SQLite, <sortie>/gradebook.db)")
+    grade.add_argument("--max-size-mo", type=float, metavar="MO",
+                       help="taille maximale d'un carnet rendu, en Mo (défaut : c.Grading.max_file_size_mb, 20)")
     grade.add_argument("--reset", action="store_true",
                        help="efface d'abord les données d'une correction précédente dans le dossier de sortie "
                             "(notes manuelles comprises)")
-    grade.add_argument("--max-size-mo", type=float, default=DEFAULT_MAX_BYTES / 1024 / 1024, metavar="MO",
-                       help="taille maximale d'un carnet rendu, en Mo (défaut : %(default)s)")
+    grade.add_argument("--force", action="store_true",
+                       help="recorrige aussi les rendus inchangés depuis la correction précédente")
 
     demo = commands.add_parser(
         "demo",
@@ -55,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             with display:
                 result = run(
                     args.submissions, args.out,
-                    max_bytes=int(args.max_size_mo * 1024 * 1024), reset=args.reset,
+                    roster=args.roster, assignment=args.assignment, db_url=args.db,
+                    max_bytes=int(args.max_size_mo * 1024 * 1024) if args.max_size_mo else None,
+                    reset=args.reset, force=args.force,
                     on_start=display.start, on_progress=display.advance,
                 )
         except GradingError as exc:

@@ -1,22 +1,31 @@
-"""Collect submissions: check each notebook, copy the readable ones into submitted/.
+"""Collect submissions: find each student's notebook, check it, copy it into submitted/.
 
-Input layout (nbgrader's): ``<submissions>/<student_id>/<assignment>/<notebook>.ipynb``.
-The submitted files are only read, never modified.
+Sources are folders in nbgrader's layout (``<student_id>/<assignment>/<notebook>.ipynb``,
+with an optional ``timestamp.txt``) or zips downloaded from Moodle (« Télécharger
+tous les travaux remis »). Submitted files are only read, never modified.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Sequence
 
 import nbformat
 
-from .course import Assignment
+from . import moodle
+from .course import Assignment, identify
+from .roster import Roster, Student, slug
 
 #: Default size limit of one submitted notebook.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+Key = tuple[str, str]  # (student_id, assignment)
 
 
 @dataclass(frozen=True)
@@ -28,95 +37,340 @@ class Problem:
     message: str
 
 
+@dataclass(frozen=True)
+class Received:
+    """One file a student handed in."""
+
+    student_id: str
+    assignment: str | None  # None: to be recognised from the notebook's cells
+    name: str
+    size: int
+    timestamp: datetime | None
+    read: Callable[[int], bytes]  # read(max_bytes) -> at most max_bytes + 1 bytes
+    origin: str  # where it comes from, for messages
+
+
 @dataclass
 class Collection:
-    """What collect found: gradable (student, assignment) pairs and problems."""
+    """What collect found."""
 
-    ready: list[tuple[str, str]] = field(default_factory=list)
+    ready: list[Key] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: dict[Key, list[str]] = field(default_factory=dict)
+    students: dict[str, Student] = field(default_factory=dict)
+    participants: dict[Key, tuple[str, str]] = field(default_factory=dict)  # Moodle number, full name
+    digests: dict[Key, str] = field(default_factory=dict)
+    timestamps: dict[Key, datetime] = field(default_factory=dict)
+
+    def note(self, key: Key, text: str) -> None:
+        self.notes.setdefault(key, []).append(text)
+
+
+class CollectError(Exception):
+    """A source of submissions cannot be read at all; the message is French."""
+
+
+# --------------------------------------------------------------------------
+# Checking one notebook
+# --------------------------------------------------------------------------
+
+
+def check_notebook_bytes(raw: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str | None, dict | None]:
+    """Return (French reason why this is not a gradable notebook, or None; the parsed JSON)."""
+    if len(raw) > max_bytes:
+        return (
+            f"le fichier « {name} » est trop volumineux (plus de {max_bytes / 1e6:.0f} Mo) : "
+            "effacez les sorties volumineuses (Édition › Effacer les sorties de toutes les cellules) avant de rendre.",
+            None,
+        )
+    if not raw.strip():
+        return f"le fichier « {name} » est vide.", None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"le fichier « {name} » n'est pas un texte UTF-8 : ce n'est pas un carnet Jupyter.", None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return (
+            f"le fichier « {name} » n'est pas un carnet Jupyter lisible : JSON invalide "
+            f"(ligne {exc.lineno}, colonne {exc.colno}). Le fichier a peut-être été tronqué "
+            "ou modifié hors de JupyterLab.",
+            None,
+        )
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        return f"le fichier « {name} » est un JSON, mais pas un carnet Jupyter (aucune liste de cellules).", None
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several types
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return f"le fichier « {name} » ne respecte pas le format des carnets Jupyter ({first}).", None
+    return None, data
 
 
 def check_notebook(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
     """Return a French reason why ``path`` is not a gradable notebook, or None if it is."""
     size = path.stat().st_size
     if size > max_bytes:
-        return (
-            f"le fichier « {path.name} » est trop volumineux ({size / 1e6:.1f} Mo, "
-            f"limite : {max_bytes / 1e6:.0f} Mo)."
+        return check_notebook_bytes(b"x" * (max_bytes + 1), path.name, max_bytes)[0]
+    return check_notebook_bytes(path.read_bytes(), path.name, max_bytes)[0]
+
+
+def cell_grade_ids(data: dict) -> set[str]:
+    ids = set()
+    for cell in data.get("cells", []):
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution")) and meta.get("grade_id"):
+            ids.add(str(meta["grade_id"]))
+    return ids
+
+
+def _plain_name(name: str) -> str:
+    """The file name without the « (1) » a browser adds to a second download."""
+    return re.sub(r"\s*\(\d+\)(?=\.ipynb$)", "", name, flags=re.I)
+
+
+# --------------------------------------------------------------------------
+# Reading the sources
+# --------------------------------------------------------------------------
+
+
+def _read_timestamp(folder: Path) -> datetime | None:
+    path = folder / "timestamp.txt"
+    if not path.is_file():
+        return None
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(path.read_text(encoding="utf-8").strip()).replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def _file_reader(path: Path) -> Callable[[int], bytes]:
+    def read(max_bytes: int) -> bytes:
+        with path.open("rb") as handle:
+            return handle.read(max_bytes + 1)
+
+    return read
+
+
+def _from_folder(root: Path) -> list[Received]:
+    received = []
+    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            stamp = _read_timestamp(assignment_dir)
+            files = sorted(
+                p for p in assignment_dir.iterdir()
+                if p.is_file() and not p.name.startswith(".") and p.name != "timestamp.txt"
+            )
+            if not files:
+                received.append(Received(student_dir.name, assignment_dir.name, "", 0, stamp, lambda m: b"", str(assignment_dir)))
+            for path in files:
+                received.append(
+                    Received(student_dir.name, assignment_dir.name, path.name, path.stat().st_size, stamp,
+                             _file_reader(path), str(path))
+                )
+    return received
+
+
+def _from_moodle(path: Path, roster: Roster | None, assignment: str | None, tz: str,
+                 result: Collection) -> list[Received]:
+    files, strays = moodle.read_moodle_zip(path, tz)
+    if not files:
+        raise CollectError(
+            f"« {path.name} » n'est pas un téléchargement de devoir Moodle : aucun dossier "
+            "« Nom Prénom_12345_assignsubmission_file_ » dedans."
         )
-    if size == 0:
-        return f"le fichier « {path.name} » est vide."
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"le fichier « {path.name} » n'est pas un texte UTF-8 : ce n'est pas un carnet Jupyter."
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return (
-            f"le fichier « {path.name} » n'est pas un carnet Jupyter lisible : JSON invalide "
-            f"(ligne {exc.lineno}, colonne {exc.colno}). Le fichier a peut-être été tronqué "
-            "ou modifié hors de JupyterLab."
+    ids: dict[str, str] = {}  # participant -> student id
+    used: set[str] = set(roster.students) if roster else set()
+    for item in sorted(files, key=lambda f: f.participant):
+        if item.participant in ids:
+            continue
+        student = roster.by_name(item.full_name) if roster else None
+        if student is None:
+            student_id = slug(item.full_name)
+            if student_id in used:
+                student_id = f"{student_id}-{item.participant}"
+            student = Student(id=student_id, last_name=item.full_name)
+        used.add(student.id)
+        ids[item.participant] = student.id
+        result.students.setdefault(student.id, student)
+    received = []
+    for item in files:
+        student_id = ids[item.participant]
+
+        def read(max_bytes: int, member=item.member) -> bytes:
+            return moodle.read_member(path, member, max_bytes)
+
+        received.append(
+            Received(student_id, assignment, item.name, item.size, item.timestamp, read,
+                     f"{path.name} › {item.member.filename}")
         )
-    if not isinstance(data, dict) or "cells" not in data:
-        return f"le fichier « {path.name} » est un JSON, mais pas un carnet Jupyter (aucune liste de cellules)."
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-        nbformat.validate(notebook)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises several types
-        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return f"le fichier « {path.name} » ne respecte pas le format des carnets Jupyter ({first})."
-    return None
+        result.participants[(student_id, assignment or "")] = (item.participant, item.full_name)
+    return received
+
+
+# --------------------------------------------------------------------------
+# Collect
+# --------------------------------------------------------------------------
 
 
 def collect(
-    submissions: Path,
+    sources: Sequence[Path],
     submitted: Path,
     assignments: dict[str, Assignment],
+    *,
+    roster: Roster | None = None,
+    assignment: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    timezone_name: str = "Europe/Paris",
 ) -> Collection:
-    """Check every submission of ``submissions`` and copy the gradable ones into ``submitted``.
+    """Check every submission of ``sources`` and copy the gradable ones into ``submitted``.
 
-    ``submitted`` is rebuilt from scratch unless it is ``submissions`` itself
-    (then nothing is copied).
+    ``submitted`` is rebuilt from scratch unless it is the only source (then
+    nothing is copied and the files are graded where they are).
     """
-    in_place = submissions.resolve() == submitted.resolve()
+    if isinstance(sources, (str, Path)):
+        sources = [Path(sources)]
+    sources = [Path(s) for s in sources]
+    in_place = len(sources) == 1 and sources[0].is_dir() and sources[0].resolve() == submitted.resolve()
+    result = Collection()
+    if roster:
+        result.students.update(roster.students)
+
+    received: list[Received] = []
+    for source in sources:
+        if source.is_dir():
+            received += _from_folder(source)
+        elif moodle.is_moodle_zip(source):
+            received += _from_moodle(source, roster, assignment, timezone_name, result)
+        elif source.exists():
+            raise CollectError(
+                f"« {source} » n'est ni un dossier de rendus ni une archive .zip téléchargée depuis Moodle."
+            )
+        else:
+            raise CollectError(f"Le dossier de rendus « {source} » n'existe pas.")
+
+    # Parse every notebook once (needed to recognise the assignment of a Moodle file).
+    parsed: dict[int, tuple[bytes, str | None, dict | None]] = {}
+    for index, item in enumerate(received):
+        if item.name.lower().endswith(".ipynb"):
+            raw = item.read(max_bytes) if item.size <= max_bytes else b"x" * (max_bytes + 1)
+            reason, data = check_notebook_bytes(raw, item.name, max_bytes)
+            parsed[index] = (raw, reason, data)
+
+    groups: dict[Key, list[int]] = {}
+    for index, item in enumerate(received):
+        name = item.assignment
+        if name is None:
+            data = parsed.get(index, (b"", None, None))[2]
+            name = identify(cell_grade_ids(data), assignments) if data else None
+            name = name or "?"
+        groups.setdefault((item.student_id, name), []).append(index)
+        if item.student_id not in result.students:
+            result.students[item.student_id] = Student(id=item.student_id)
+        if roster and item.student_id not in roster:
+            note = "identifiant absent de la liste de la classe"
+            if note not in result.notes.get((item.student_id, name), []):
+                result.note((item.student_id, name), note)
+
     if not in_place and submitted.exists():
         shutil.rmtree(submitted)
-    result = Collection()
-    students = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for student_dir in students:
-        student = student_dir.name
-        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            name = assignment_dir.name
-            if name not in assignments:
-                known = ", ".join(sorted(assignments)) or "aucun"
-                result.problems.append(
-                    Problem(student, name, f"devoir inconnu « {name} » (devoirs du cours : {known}).")
-                )
-                continue
-            reasons = []
-            for notebook in assignments[name].notebooks:
-                path = assignment_dir / notebook
-                if not path.is_file():
-                    received = sorted(p.name for p in assignment_dir.iterdir() if p.is_file())
-                    listing = ", ".join(f"« {r} »" for r in received) or "aucun fichier"
-                    reasons.append(f"carnet « {notebook} » introuvable (reçu : {listing}).")
-                    continue
-                reason = check_notebook(path, max_bytes)
-                if reason:
-                    reasons.append(reason)
-            if reasons:
-                result.problems.append(Problem(student, name, " ".join(r[0].upper() + r[1:] for r in reasons)))
-                continue
-            if not in_place:
-                target = submitted / student / name
-                target.mkdir(parents=True, exist_ok=True)
-                for notebook in assignments[name].notebooks:
-                    shutil.copyfile(assignment_dir / notebook, target / notebook)
-                timestamp = assignment_dir / "timestamp.txt"
-                if timestamp.is_file():
-                    shutil.copyfile(timestamp, target / "timestamp.txt")
-            result.ready.append((student, name))
+    for (student, name), indexes in sorted(groups.items()):
+        key = (student, name)
+        # Moodle participants were recorded before the assignment was known.
+        if ("", "") != key and (student, "") in result.participants and key not in result.participants:
+            result.participants[key] = result.participants[(student, "")]
+        problem, chosen = _check_group(key, [received[i] for i in indexes], indexes, parsed, assignments, result)
+        if problem:
+            result.problems.append(Problem(student, name, problem))
+            continue
+        result.ready.append(key)
+        if in_place:
+            continue
+        target = submitted / student / name
+        target.mkdir(parents=True, exist_ok=True)
+        for notebook, raw in chosen.items():
+            (target / notebook).write_bytes(raw)
+        if key in result.timestamps:
+            stamp = result.timestamps[key].astimezone(timezone.utc)
+            (target / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"), encoding="utf-8")
+    for key in [k for k in result.participants if k[1] == ""]:
+        del result.participants[key]
     return result
+
+
+def _check_group(
+    key: Key,
+    items: list[Received],
+    indexes: list[int],
+    parsed: dict[int, tuple[bytes, str | None, dict | None]],
+    assignments: dict[str, Assignment],
+    result: Collection,
+) -> tuple[str | None, dict[str, bytes]]:
+    """Choose the notebook(s) of one student's assignment.
+
+    Returns a French problem (or None) and the chosen notebooks' bytes by name.
+    """
+    problem, chosen = _choose(key, items, indexes, parsed, assignments, result)
+    if problem is None:
+        result.digests[key] = hashlib.sha256(b"".join(chosen[n] for n in sorted(chosen))).hexdigest()
+    return problem, chosen
+
+
+def _choose(
+    key: Key,
+    items: list[Received],
+    indexes: list[int],
+    parsed: dict[int, tuple[bytes, str | None, dict | None]],
+    assignments: dict[str, Assignment],
+    result: Collection,
+) -> tuple[str | None, dict[str, bytes]]:
+    _, name = key
+    none: dict[str, bytes] = {}
+    if name == "?":
+        return "ce carnet n'appartient à aucun devoir du cours (ses cellules notées sont introuvables).", none
+    if name not in assignments:
+        known = ", ".join(sorted(assignments)) or "aucun"
+        return f"devoir inconnu « {name} » (devoirs du cours : {known}).", none
+    notebooks = [i for i in indexes if i in parsed]
+    if not notebooks:
+        others = [received.name for received in items if received.name]
+        if not others:
+            return "aucun fichier rendu.", none
+        listing = ", ".join(f"« {o} »" for o in others)
+        return f"format non pris en charge ({listing}) : rendez le carnet Jupyter (.ipynb) lui-même.", none
+    chosen: dict[str, bytes] = {}
+    for expected in assignments[name].notebooks:
+        candidates = [i for i in notebooks if _plain_name(_received_name(i, items, indexes)) == expected]
+        if not candidates:
+            names = ", ".join(f"« {_received_name(i, items, indexes)} »" for i in notebooks)
+            return f"carnet « {expected} » introuvable (reçu : {names}). Rendez le carnet sans le renommer.", none
+        def when(i: int) -> tuple:
+            stamp = items[indexes.index(i)].timestamp
+            return (stamp or datetime.min.replace(tzinfo=timezone.utc), i)
+        latest = max(candidates, key=when)
+        if len(candidates) > 1:
+            result.note(key, f"{len(candidates)} versions de « {expected} » reçues : la plus récente est corrigée")
+        raw, reason, data = parsed[latest]
+        if reason:
+            return reason[0].upper() + reason[1:], none
+        owner = identify(cell_grade_ids(data or {}), assignments)
+        if owner is None:
+            return (
+                f"« {expected} » ne contient aucune cellule notée du devoir « {name} » : "
+                "avez-vous rendu le bon fichier ?"
+            ), none
+        if owner != name:
+            return f"« {expected} » est le carnet du devoir « {owner} », pas celui de « {name} ».", none
+        chosen[expected] = raw
+        stamp = items[indexes.index(latest)].timestamp
+        if stamp:
+            result.timestamps[key] = stamp
+    return None, chosen
+
+
+def _received_name(index: int, items: list[Received], indexes: list[int]) -> str:
+    return items[indexes.index(index)].name

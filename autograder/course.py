@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -39,6 +40,21 @@ class Assignment:
 
     name: str
     notebooks: tuple[str, ...]
+    #: grade_id of every answer and test cell (they identify the assignment's notebooks).
+    grade_ids: frozenset[str] = frozenset()
+
+
+def _graded_ids(path: Path) -> set[str]:
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return set()
+    ids = set()
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if (meta.get("grade") or meta.get("solution")) and meta.get("grade_id"):
+            ids.add(meta["grade_id"])
+    return ids
 
 
 def find_assignments(source_dir: Path) -> dict[str, Assignment]:
@@ -47,7 +63,16 @@ def find_assignments(source_dir: Path) -> dict[str, Assignment]:
     if not source_dir.is_dir():
         return found
     for folder in sorted(p for p in source_dir.iterdir() if p.is_dir()):
-        notebooks = tuple(sorted(p.name for p in folder.glob("*.ipynb")))
-        if notebooks and not folder.name.startswith("."):
-            found[folder.name] = Assignment(folder.name, notebooks)
+        paths = sorted(folder.glob("*.ipynb"))
+        if paths and not folder.name.startswith("."):
+            ids = frozenset().union(*(_graded_ids(p) for p in paths))
+            found[folder.name] = Assignment(folder.name, tuple(p.name for p in paths), ids)
     return found
+
+
+def identify(grade_ids: set[str], assignments: dict[str, Assignment]) -> str | None:
+    """The assignment a notebook belongs to, from the grade_ids of its cells (None if unknown)."""
+    scores = {name: len(grade_ids & a.grade_ids) for name, a in assignments.items()}
+    best = max(scores.values(), default=0)
+    winners = [name for name, score in scores.items() if score == best]
+    return winners[0] if best > 0 and len(winners) == 1 else None

@@ -1,4 +1,4 @@
-"""Grade a folder of submissions with nbgrader: autograde, feedback, grades.csv.
+"""Grade a class with nbgrader: collect, autograde, feedback, exports, class report.
 
 The output directory is an nbgrader course root of its own (``source/`` copied
 from the course, ``submitted/``, ``autograded/``, ``feedback/``,
@@ -10,26 +10,35 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
+from dateutil import parser as date_parser
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
-from nbgrader.plugins.export import CsvExportPlugin
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import checks
-from .collect import DEFAULT_MAX_BYTES, Problem, collect
+from .collect import CollectError, Problem, collect
 from .course import REPO_ROOT, find_assignments, prepare_environment
+from .roster import Roster, RosterError
+from .settings import Grading
 
 GRADED = "corrigé"
 UNREADABLE = "rejeté"
 FAILED = "échec de la correction"
+
+#: Working data of a grading run, deleted by ``reset``.
+WORKING_DATA = ("submitted", "autograded", "feedback", "release", "gradebook.db", "grades.csv", "rapport.html",
+                "moodle", ".correction")
+JOURNAL = Path(".correction") / "journal.json"
 
 
 class GradingError(Exception):
@@ -48,6 +57,9 @@ class Outcome:
     message: str = ""
     feedback: Path | None = None
     seconds: float = 0.0
+    late_seconds: float = 0.0
+    manual: list[str] = field(default_factory=list)
+    reused: bool = False
 
 
 @dataclass
@@ -58,20 +70,20 @@ class RunResult:
     grades_csv: Path
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
+    report: Path | None = None
+    moodle_csvs: list[Path] = field(default_factory=list)
 
 
 ProgressCallback = Callable[[str, str], None]
 
 
-def load_config(workspace: Path, course_root: Path = REPO_ROOT) -> Config:
+def load_config(workspace: Path, course_root: Path = REPO_ROOT, db_url: str | None = None) -> Config:
     """The course's nbgrader configuration, with ``workspace`` as nbgrader root."""
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     config.CourseDirectory.root = str(workspace)
+    if db_url:
+        config.CourseDirectory.db_url = db_url
     return config
-
-
-#: Working data of a grading run, deleted by ``reset``.
-WORKING_DATA = ("submitted", "autograded", "feedback", "release", "gradebook.db", "grades.csv")
 
 
 def _digest(folder: Path) -> str:
@@ -82,14 +94,15 @@ def _digest(folder: Path) -> str:
 
 
 def changed_assignments(workspace: Path, course_root: Path) -> list[str]:
-    """Assignments whose source differs from the copy graded earlier in ``workspace``."""
+    """Assignments graded earlier in ``workspace`` whose source has changed since."""
     old, new = workspace / "source", course_root / "source"
     if workspace == course_root or not old.is_dir():
         return []
+    graded = {p.name for p in (workspace / "autograded").glob("*/*") if p.is_dir()}
     return sorted(
         folder.name
         for folder in old.iterdir()
-        if folder.is_dir() and (new / folder.name).is_dir() and _digest(folder) != _digest(new / folder.name)
+        if folder.name in graded and (new / folder.name).is_dir() and _digest(folder) != _digest(new / folder.name)
     )
 
 
@@ -103,7 +116,7 @@ def reset_workspace(workspace: Path) -> None:
             path.unlink()
 
 
-def prepare_workspace(workspace: Path, course_root: Path) -> None:
+def prepare_workspace(workspace: Path, course_root: Path, db_url: str | None) -> None:
     """Make ``workspace`` an nbgrader course root using the course's sources."""
     workspace.mkdir(parents=True, exist_ok=True)
     if workspace == course_root:
@@ -112,13 +125,15 @@ def prepare_workspace(workspace: Path, course_root: Path) -> None:
     if source.exists():
         shutil.rmtree(source)
     shutil.copytree(course_root / "source", source, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    (workspace / "nbgrader_config.py").write_text(
-        "# Written by the grading run: the course's nbgrader configuration, rooted here.\n"
-        "c = get_config()  # noqa: F821\n"
-        f"load_subconfig({str(course_root / 'nbgrader_config.py')!r})  # noqa: F821\n"
-        f"c.CourseDirectory.root = {str(workspace)!r}\n",
-        encoding="utf-8",
-    )
+    lines = [
+        "# Written by the grading run: the course's nbgrader configuration, rooted here.",
+        "c = get_config()  # noqa: F821",
+        f"load_subconfig({str(course_root / 'nbgrader_config.py')!r})  # noqa: F821",
+        f"c.CourseDirectory.root = {str(workspace)!r}",
+    ]
+    if db_url:
+        lines.append(f"c.CourseDirectory.db_url = {db_url!r}")
+    (workspace / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _last_error_line(result: dict) -> str:
@@ -142,27 +157,75 @@ def write_problem_feedback(path: Path, problem: Problem) -> None:
     )
 
 
+def _load_journal(workspace: Path) -> dict[str, dict]:
+    try:
+        return json.loads((workspace / JOURNAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_journal(workspace: Path, journal: dict[str, dict]) -> None:
+    path = workspace / JOURNAL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(journal, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _parse_due(text: str, assignment: str) -> datetime:
+    """A due date such as '2026-12-01 23:59:00 Europe/Paris', as naive UTC (nbgrader's convention)."""
+    from zoneinfo import ZoneInfo
+
+    head, _, last = text.strip().rpartition(" ")
+    zone = None
+    if head and "/" in last or last.upper() == "UTC":
+        try:
+            zone = ZoneInfo(last)
+        except (ValueError, KeyError):
+            zone = None
+    try:
+        due = date_parser.parse(head if zone else text)
+    except (ValueError, OverflowError) as exc:
+        raise GradingError(f"Date limite illisible pour « {assignment} » : « {text} » ({exc}).") from None
+    if zone:
+        due = due.replace(tzinfo=zone)
+    elif due.tzinfo is None:
+        due = due.replace(tzinfo=timezone.utc)
+    return due.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def run(
-    submissions: Path,
+    submissions: Path | Sequence[Path],
     out: Path,
     *,
     course_root: Path = REPO_ROOT,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    roster: Path | None = None,
+    assignment: str | None = None,
+    db_url: str | None = None,
+    max_bytes: int | None = None,
     reset: bool = False,
+    force: bool = False,
+    report: bool = True,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunResult:
-    """Grade every submission of ``submissions``; write everything under ``out``."""
+    """Grade every submission of ``submissions`` (folders or Moodle zips); write everything under ``out``.
+
+    Submissions graded by an earlier run in ``out`` whose files have not changed
+    are not graded again (an interrupted run resumes), unless ``force``.
+    """
     started = time.perf_counter()
-    submissions = submissions.resolve()
+    sources = [Path(submissions)] if isinstance(submissions, (str, Path)) else [Path(s) for s in submissions]
+    sources = [s.resolve() for s in sources]
     workspace = out.resolve()
     course_root = course_root.resolve()
-    if not submissions.is_dir():
-        raise GradingError(f"Le dossier de rendus « {submissions} » n'existe pas.")
-    if workspace == submissions or submissions in workspace.parents:
-        raise GradingError(
-            f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
-        )
+    for source in sources:
+        if not source.exists():
+            raise GradingError(f"Le dossier de rendus « {source} » n'existe pas.")
+        if source.is_dir() and (workspace == source or source in workspace.parents):
+            raise GradingError(
+                f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
+            )
     prepare_environment()
     if reset and workspace != course_root:
         reset_workspace(workspace)
@@ -173,48 +236,146 @@ def run(
             f"enregistrée dans « {workspace} ». Pour tout recorriger avec la nouvelle version (les notes "
             "manuelles de ce dossier seront perdues), relancez avec --reset, ou choisissez un autre dossier --out."
         )
-    prepare_workspace(workspace, course_root)
+    prepare_workspace(workspace, course_root, db_url)
     assignments = find_assignments(workspace / "source")
     if not assignments:
         raise GradingError(f"Aucun devoir trouvé dans « {workspace / 'source'} ».")
+    if assignment and assignment not in assignments:
+        raise GradingError(f"Devoir inconnu « {assignment} » (devoirs du cours : {', '.join(sorted(assignments))}).")
 
-    collection = collect(submissions, workspace / "submitted", assignments, max_bytes)
-    config = load_config(workspace, course_root)
+    config = load_config(workspace, course_root, db_url)
+    settings = Grading(config=config)
+    try:
+        class_list = Roster.load(roster) if roster else None
+    except RosterError as exc:
+        raise GradingError(str(exc)) from None
+    limit = max_bytes if max_bytes is not None else int(settings.max_file_size_mb * 1024 * 1024)
+    try:
+        collection = collect(
+            sources, workspace / "submitted", assignments,
+            roster=class_list, assignment=assignment, max_bytes=limit, timezone_name=settings.timezone,
+        )
+    except CollectError as exc:
+        raise GradingError(str(exc)) from None
+
     api = NbGraderAPI(config=config)
     result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv")
-
     used = sorted({a for _, a in collection.ready} | {p.assignment for p in collection.problems if p.assignment in assignments})
-    for assignment in used:
-        generated = api.generate_assignment(assignment, force=True, create=True)
+    for name in used:
+        generated = api.generate_assignment(name, force=True, create=True)
         if not generated["success"]:
-            raise GradingError(
-                f"Impossible de préparer le devoir « {assignment} » : {_last_error_line(generated)}"
-            )
+            raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
 
+    with Gradebook(api.coursedir.db_url) as gradebook:
+        for name in used:
+            due = settings.due_dates.get(name)
+            gradebook.update_or_create_assignment(name, duedate=_parse_due(due, name) if due else None)
+        for student_id in {s for s, _ in collection.ready} | {p.student_id for p in collection.problems}:
+            student = collection.students.get(student_id)
+            known = {}
+            if student:
+                fields = ("last_name", "first_name", "email", "lms_user_id")
+                known = {f: getattr(student, f) for f in fields if getattr(student, f)}
+            gradebook.update_or_create_student(student_id, **known)
+
+    journal = {} if force else _load_journal(workspace)
+    sources_digest = {name: _digest(workspace / "source" / name) for name in used}
     if on_start:
         on_start(len(collection.ready))
-    for student, assignment in collection.ready:
+    for student, name in collection.ready:
         if on_progress:
-            on_progress(student, assignment)
-        result.outcomes.append(_grade_one(api, workspace, student, assignment))
+            on_progress(student, name)
+        key = f"{student}/{name}"
+        fingerprint = {"submission": collection.digests.get((student, name), ""), "source": sources_digest[name]}
+        previous = journal.get(key)
+        if previous and previous.get("fingerprint") == fingerprint and (workspace / "autograded" / student / name).is_dir():
+            outcome = _read_outcome(api, workspace, student, name, seconds=0.0)
+            outcome.reused = True
+        else:
+            outcome = _grade_one(api, workspace, student, name)
+            if outcome.status == GRADED:
+                journal[key] = {"fingerprint": fingerprint}
+                _save_journal(workspace, journal)
+        for note in collection.notes.get((student, name), []):
+            outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
+        result.outcomes.append(outcome)
 
     with Gradebook(api.coursedir.db_url) as gradebook:
         for problem in collection.problems:
             max_score = 0.0
             if problem.assignment in assignments:
-                gradebook.update_or_create_student(problem.student_id)
                 max_score = gradebook.find_assignment(problem.assignment).max_score
+                _remove_submission(gradebook, problem.assignment, problem.student_id)
             notebook = assignments[problem.assignment].notebooks[0] if problem.assignment in assignments else "rendu.ipynb"
             page = workspace / "feedback" / problem.student_id / problem.assignment / (Path(notebook).stem + ".html")
             write_problem_feedback(page, problem)
             result.outcomes.append(
                 Outcome(problem.student_id, problem.assignment, 0.0, max_score, UNREADABLE, problem.message, page)
             )
-        CsvExportPlugin(to=str(result.grades_csv), assignment=used).export(gradebook)
 
+    from .export import export_grades, export_moodle
+
+    outcomes_by_key = {(o.student_id, o.assignment): o for o in result.outcomes}
+    export_grades(api.coursedir.db_url, result.grades_csv, used, outcomes_by_key)
+    result.moodle_csvs = export_moodle(
+        api.coursedir.db_url, workspace / "moodle", collection.participants, outcomes_by_key, settings
+    )
     result.outcomes.sort(key=lambda o: (o.assignment, o.student_id))
+    if report:
+        from .report import write_report
+
+        result.report = write_report(result, api.coursedir.db_url, workspace / "rapport.html")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _remove_submission(gradebook: Gradebook, assignment: str, student: str) -> None:
+    """Forget an earlier graded submission replaced by one that cannot be graded (it must score 0)."""
+    try:
+        gradebook.remove_submission(assignment, student)
+    except MissingEntry:
+        pass
+
+
+def _read_outcome(api: NbGraderAPI, workspace: Path, student: str, assignment: str, seconds: float) -> Outcome:
+    """The outcome of a graded submission, as recorded in the gradebook."""
+    score, max_score, missed, manual, late = 0.0, 0.0, [], [], 0.0
+    with Gradebook(api.coursedir.db_url) as gradebook:
+        max_score = gradebook.find_assignment(assignment).max_score
+        try:
+            submission = gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return Outcome(student, assignment, 0.0, max_score, FAILED, "aucune note enregistrée", seconds=seconds)
+        score = submission.score
+        late = submission.total_seconds_late or 0.0
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.needs_manual_grade:
+                    manual.append(grade.name)
+                elif grade.cell_type == "code" and (grade.score or 0.0) < grade.max_score:
+                    missed.append(grade.name)
+    remarks = []
+    if missed:
+        remarks.append("points perdus : " + ", ".join(missed))
+    if manual:
+        remarks.append("à noter à la main : " + ", ".join(manual))
+    if late > 0:
+        remarks.append(f"rendu en retard ({_duration(late)})")
+    page = workspace / "feedback" / student / assignment
+    return Outcome(
+        student, assignment, score, max_score, GRADED, "\u00a0; ".join(remarks),
+        page if page.is_dir() else None, seconds, late, manual,
+    )
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{max(minutes, 1)} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d}"
+    return f"{hours // 24} jours"
 
 
 def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str) -> Outcome:
@@ -225,40 +386,18 @@ def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str)
         graded = api.autograde(assignment, student, force=True, create=True)
     finally:
         os.environ.pop(checks.STUDENT_ID_ENV, None)
-    score, max_score, missed, manual = 0.0, 0.0, [], []
-    with Gradebook(api.coursedir.db_url) as gradebook:
-        max_score = gradebook.find_assignment(assignment).max_score
-        try:
-            submission = gradebook.find_submission(assignment, student)
-            score = submission.score if graded["success"] else 0.0
-            missed = [
-                grade.name
-                for notebook in submission.notebooks
-                for grade in notebook.grades
-                if grade.cell_type == "code" and not grade.needs_manual_grade and grade.score < grade.max_score
-            ]
-            manual = [
-                grade.name for notebook in submission.notebooks for grade in notebook.grades if grade.needs_manual_grade
-            ]
-        except MissingEntry:
-            score = 0.0
     if not graded["success"]:
+        with Gradebook(api.coursedir.db_url) as gradebook:
+            max_score = gradebook.find_assignment(assignment).max_score
+            _remove_submission(gradebook, assignment, student)
         return Outcome(
             student, assignment, 0.0, max_score, FAILED,
             f"la correction automatique a échoué : {_last_error_line(graded)}",
             seconds=time.perf_counter() - started,
         )
     feedback = api.generate_feedback(assignment, student, force=True)
-    page = workspace / "feedback" / student / assignment
-    remarks = []
-    if missed:
-        remarks.append("points perdus : " + ", ".join(missed))
-    if manual:
-        remarks.append("à noter à la main : " + ", ".join(manual))
-    message = " ; ".join(remarks)
+    outcome = _read_outcome(api, workspace, student, assignment, time.perf_counter() - started)
     if not feedback["success"]:
-        message = f"retour non généré : {_last_error_line(feedback)}"
-    return Outcome(
-        student, assignment, score, max_score, GRADED, message,
-        page if feedback["success"] else None, time.perf_counter() - started,
-    )
+        outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {_last_error_line(feedback)}"]))
+        outcome.feedback = None
+    return outcome

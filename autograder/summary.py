@@ -75,10 +75,18 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         )
     console.print(table)
     graded = [o for o in result.outcomes if o.status == GRADED]
-    per_submission = sum(o.seconds for o in graded) / len(graded) if graded else 0.0
+    timed = [o for o in graded if not o.reused]
+    per_submission = sum(o.seconds for o in timed) / len(timed) if timed else 0.0
     console.print(
         f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {_number(result.seconds)} s "
         f"({_number(per_submission)} s par rendu corrigé)."
     )
+    reused = sum(1 for o in result.outcomes if o.reused)
+    if reused:
+        console.print(f"{reused} rendu(s) inchangé(s) depuis la correction précédente : notes reprises.")
     console.print(f"Notes : {result.grades_csv}")
+    for path in result.moodle_csvs:
+        console.print(f"Feuille d'évaluation Moodle : {path}")
     console.print(f"Retours : {result.workspace / 'feedback'}")
+    if result.report:
+        console.print(f"Rapport : {result.report}")
