@@ -349,13 +349,16 @@ def assert_uses_tape(function: Callable[..., Any], *, what: str | None = None) -
         raise Diagnostic(f"{name} : le code de la fonction est illisible.") from None
     attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    called = {_dotted(n.func).split(".")[-1] for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    roots = {_dotted(n).split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     imported = {
         alias.name.split(".")[0]
         for n in ast.walk(tree)
         if isinstance(n, (ast.Import, ast.ImportFrom))
         for alias in n.names
     } | {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    forbidden = sorted((attributes | names) & FORBIDDEN_NAMES | imported & FORBIDDEN_MODULES | names & FORBIDDEN_MODULES)
+    # A variable named `grad` is fine; calling a `grad` function or using JAX is not.
+    forbidden = sorted(called & FORBIDDEN_NAMES | (imported | roots) & FORBIDDEN_MODULES)
     if forbidden:
         raise Diagnostic(
             f"{name} : la dérivée doit venir de `tf.GradientTape`, pas de "
@@ -529,7 +532,8 @@ def none_causes(source: str) -> list[str]:
         for value in values:
             if isinstance(value, ast.BinOp) and name in {_dotted(n) for n in ast.walk(value)} and variables:
                 add(f"`{name} = {ast.unparse(value)}` remplace la variable `{name}` par un tenseur : utilisez `{name}.assign(…)` ou une autre variable.")
-        if not variables and (values or name in parameters):
+        intermediate = any(id(v) in inside for v in values)
+        if not variables and not intermediate and (values or name in parameters):
             add(
                 f"`{name}` n'est pas une `tf.Variable` : c'est un tenseur ordinaire (ou une valeur reçue en argument), "
                 f"que le ruban ne surveille pas. Créez une variable (`tf.Variable`) ou appelez `tape.watch({name})` "

@@ -261,3 +261,18 @@ def test_when_a_part_raises_an_unexpected_error_then_only_that_part_fails():
     with grader.part("b"):
         pass
     assert grader.result() == 1.0
+
+
+def test_when_a_variable_is_named_grad_then_the_tape_check_still_passes():
+    checks.assert_uses_tape(make(
+        "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n"
+        "    grad = tape.gradient(y, x)\n    return grad\n"
+    ))
+
+
+def test_when_an_intermediate_result_is_the_source_then_it_is_not_called_a_constant():
+    source = (
+        "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n        z = y * 3\n"
+        "    return tape.gradient(z, y)\n"
+    )
+    assert not any("n'est pas une `tf.Variable`" in c for c in checks.none_causes(source))
