@@ -563,6 +563,14 @@ def _none_message(what: str) -> str:
     return f"{what} vaut `None` au lieu d'une valeur.\n{NONE_CAUSES}"
 
 
+def _is_numeric_array(value: Any) -> bool:
+    """A (nested) list of numbers, which is compared as one array."""
+    try:
+        return np.asarray(value).dtype.kind in "fiub"
+    except (ValueError, TypeError):
+        return False
+
+
 def assert_close_nested(got: Any, expected: Any, *, what: str, reveal: bool = False, rtol: float = 1e-4, atol: float = 1e-5) -> None:
     """Like :func:`assert_close` for a list, tuple or dict of values (e.g. several gradients).
 
@@ -585,6 +593,9 @@ def assert_close_nested(got: Any, expected: Any, *, what: str, reveal: bool = Fa
             )
         for key in expected:
             assert_close_nested(got[key], expected[key], what=f"{what}[{key!r}]", reveal=reveal, rtol=rtol, atol=atol)
+        return
+    if isinstance(expected, (list, tuple)) and _is_numeric_array(expected):
+        assert_close(got, np.asarray(expected, dtype=np.float64), what=what, reveal=reveal, rtol=rtol, atol=atol)
         return
     if isinstance(expected, (list, tuple)):
         if got is None or not isinstance(got, (list, tuple)):
