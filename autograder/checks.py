@@ -230,6 +230,11 @@ def _shape_diagnostic(got: np.ndarray, expected: np.ndarray, rtol: float, atol: 
 
 
 def _value_diagnostic(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
+    if got.size >= 2 and not np.any(got) and np.any(np.abs(expected) > atol):
+        return (
+            "tous les éléments valent 0 : la source n'est sans doute pas surveillée par le ruban, "
+            "ou le calcul ne dépend pas d'elle (`unconnected_gradients=ZERO`, `tf.stop_gradient`…)"
+        )
     if _close(got, -expected, rtol, atol):
         return "le signe est inversé"
     nonzero = np.abs(expected) > max(atol, 1e-6)
@@ -531,7 +536,7 @@ def none_causes(source: str) -> list[str]:
                     add(f"`{name}` est de type entier : utilisez `dtype=tf.float32`.")
         for value in values:
             if isinstance(value, ast.BinOp) and name in {_dotted(n) for n in ast.walk(value)} and variables:
-                add(f"`{name} = {ast.unparse(value)}` remplace la variable `{name}` par un tenseur : utilisez `{name}.assign(…)` ou une autre variable.")
+                add(f"`{name} = {ast.unparse(value)}` remplace la variable `{name}` par un tenseur : modifiez-la sur place avec `{name}.assign_sub(…)` (ou `assign`), ou utilisez une autre variable.")
         intermediate = any(id(v) in inside for v in values)
         if not variables and not intermediate and (values or name in parameters):
             add(

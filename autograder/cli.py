@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--reset", action="store_true",
                        help="efface d'abord les données d'une correction précédente dans le dossier de sortie "
                             "(notes manuelles comprises)")
+    grade.add_argument("--sans-bac-a-sable", dest="sandboxed", action="store_false",
+                       help="exécute le code des étudiant·es sans bac à sable, comme nbgrader ordinaire "
+                            "(à réserver à du code de confiance)")
     grade.add_argument("--force", action="store_true",
                        help="recorrige aussi les rendus inchangés depuis la correction précédente")
 
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.submissions, args.out,
                     roster=args.roster, assignment=args.assignment, db_url=args.db,
                     max_bytes=int(args.max_size_mo * 1024 * 1024) if args.max_size_mo else None,
-                    reset=args.reset, force=args.force,
+                    reset=args.reset, force=args.force, sandboxed=args.sandboxed,
                     on_start=display.start, on_progress=display.advance,
                 )
         except GradingError as exc:

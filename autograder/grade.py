@@ -77,12 +77,28 @@ class RunResult:
 ProgressCallback = Callable[[str, str], None]
 
 
-def load_config(workspace: Path, course_root: Path = REPO_ROOT, db_url: str | None = None) -> Config:
+#: nbgrader's autograde preprocessors, with its in-kernel Execute replaced by the sandbox.
+SANDBOXED_AUTOGRADE = [
+    "autograder.executor.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+
+def load_config(
+    workspace: Path, course_root: Path = REPO_ROOT, db_url: str | None = None, sandboxed: bool = False
+) -> Config:
     """The course's nbgrader configuration, with ``workspace`` as nbgrader root."""
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     config.CourseDirectory.root = str(workspace)
     if db_url:
         config.CourseDirectory.db_url = db_url
+    if sandboxed:
+        config.Autograde.autograde_preprocessors = SANDBOXED_AUTOGRADE
     return config
 
 
@@ -206,6 +222,7 @@ def run(
     reset: bool = False,
     force: bool = False,
     report: bool = True,
+    sandboxed: bool = True,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunResult:
@@ -227,6 +244,16 @@ def run(
                 f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
             )
     prepare_environment()
+    if sandboxed:
+        from . import sandbox
+
+        try:
+            sandbox.check()
+        except sandbox.SandboxUnavailable as exc:
+            raise GradingError(
+                f"Correction refusée : {exc} Le code des étudiant·es ne s'exécute jamais hors du bac à sable, "
+                "sauf si vous le demandez explicitement (--sans-bac-a-sable)."
+            ) from None
     if reset and workspace != course_root:
         reset_workspace(workspace)
     changed = changed_assignments(workspace, course_root)
@@ -243,7 +270,7 @@ def run(
     if assignment and assignment not in assignments:
         raise GradingError(f"Devoir inconnu « {assignment} » (devoirs du cours : {', '.join(sorted(assignments))}).")
 
-    config = load_config(workspace, course_root, db_url)
+    config = load_config(workspace, course_root, db_url, sandboxed)
     settings = Grading(config=config)
     try:
         class_list = Roster.load(roster) if roster else None

@@ -1,0 +1,152 @@
+"""Sandboxed execution for nbgrader: replaces its Execute preprocessor during autograde.
+
+1. The notebook is rebuilt from the pristine source: every cell, its metadata,
+   points and the kernelspec come from source/; only the student's answer cells
+   (matched by grade_id) come from the submission.
+2. A fresh test process, forked from a warm server (multiprocessing's
+   forkserver), starts the student's process in the sandbox, executes the answer
+   cells there, and runs the test cells itself (tester.py).
+3. The outputs come back as plain JSON and are written into the cells, so that
+   nbgrader's SaveAutoGrades scores them and feedback, export and formgrader
+   work as usual. Anything that did not complete gives the test cells an error:
+   0 points, with a French reason (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float, Int
+
+from . import tester
+
+MISSING_ANSWER = "# Cellule de réponse absente du rendu.\nraise NotImplementedError()"
+
+_CONTEXT: Any = None
+
+
+def _context():
+    """The forkserver that test processes are forked from (started once, TensorFlow preloaded)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = multiprocessing.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload(["autograder.tester", "tensorflow"])
+    return _CONTEXT
+
+
+def _child(connection, cells_json: str, student_id: str, settings: tester.Settings) -> None:
+    try:
+        tester.preload()
+        connection.send_bytes(tester.run_cells(cells_json, student_id, settings).encode("utf-8"))
+    except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
+        connection.send_bytes(json.dumps({"failure": f"{type(exc).__name__} : {exc}"}).encode("utf-8"))
+    finally:
+        connection.close()
+
+
+def rebuild(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """The notebook to grade: the source's cells, with the student's answers by grade_id."""
+    answers = {}
+    for cell in submitted.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and meta.get("grade_id"):
+            answers.setdefault(meta["grade_id"], cell.get("source", ""))
+    rebuilt = nbformat.v4.new_notebook(metadata=source.metadata)
+    for cell in source.cells:
+        copy = nbformat.from_dict(json.loads(json.dumps(cell)))
+        meta = copy.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            copy.source = answers.get(meta.get("grade_id"), MISSING_ANSWER if copy.cell_type == "code" else "")
+        if copy.cell_type == "code":
+            copy.outputs, copy.execution_count = [], None
+        rebuilt.cells.append(copy)
+    return rebuilt
+
+
+def cell_roles(notebook: NotebookNode) -> list[dict]:
+    """What the test process needs to know of each cell."""
+    roles = []
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        test = bool(meta.get("grade")) and not meta.get("solution")
+        roles.append({
+            "cell_type": cell.cell_type,
+            "source": cell.source,
+            "test": test and cell.cell_type == "code",
+            "student": bool(meta.get("solution")),
+            "instructor": cell.cell_type == "code" and not test and not meta.get("solution"),
+        })
+    return roles
+
+
+class SandboxedExecute(NbGraderPreprocessor):
+    """Execute a submission in the sandbox, with the test cells in a separate pristine process."""
+
+    cell_timeout = Float(120.0, help="Seconds a cell (or one call of a student's function) may run.").tag(config=True)
+    timeout = Float(900.0, help="Seconds one whole submission may run.").tag(config=True)
+    cpu_seconds = Int(600, help="CPU seconds of the student's process.").tag(config=True)
+    memory_mb = Int(6144, help="Address space of the student's process, in MB.").tag(config=True)
+
+    def _source_notebook(self, resources: dict) -> NotebookNode:
+        coursedir = CourseDirectory(parent=self)
+        info = resources["nbgrader"]
+        folder = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+        return nbformat.read(folder / f"{info['notebook']}.ipynb", as_version=4)
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        source = self._source_notebook(resources)
+        rebuilt = rebuild(source, nb)
+        student = str(resources["nbgrader"]["student"])
+        outputs, failure = self._run(rebuilt, student)
+        for index, cell in enumerate(rebuilt.cells):
+            if cell.cell_type != "code":
+                continue
+            cell.execution_count = index + 1
+            meta = cell.metadata.get("nbgrader", {})
+            is_test = bool(meta.get("grade")) and not meta.get("solution")
+            if failure is not None:
+                cell.outputs = [nbformat.v4.new_output(
+                    "error", ename="Erreur de correction", evalue=failure,
+                    traceback=[f"Erreur de correction : {failure}"],
+                )] if is_test else []
+                continue
+            cell.outputs = [nbformat.from_dict(output) for output in outputs[index]]
+        nb.cells, nb.metadata = rebuilt.cells, rebuilt.metadata
+        return nb, resources
+
+    def _run(self, notebook: NotebookNode, student: str) -> tuple[list[list[dict]], str | None]:
+        from .sandbox import Limits
+
+        settings = tester.Settings(
+            cell_timeout=self.cell_timeout,
+            limits=Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_mb * 1024 * 1024),
+        )
+        context = _context()
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(sender, json.dumps(cell_roles(notebook)), student, settings))
+        process.start()
+        sender.close()
+        try:
+            if not receiver.poll(self.timeout):
+                return [], f"délai total dépassé ({self.timeout:.0f} s) : la correction de ce rendu a été arrêtée."
+            data = json.loads(receiver.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
+        except (EOFError, OSError, ValueError) as exc:
+            return [], f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__})."
+        finally:
+            receiver.close()
+            if process.is_alive():
+                process.kill()
+            process.join(10)
+        if isinstance(data, dict):
+            return [], str(data.get("failure", "échec inconnu"))[:500]
+        if not isinstance(data, list) or len(data) != len(notebook.cells):
+            return [], "résultat incomplet du processus de correction."
+        return data, None

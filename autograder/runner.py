@@ -1,0 +1,114 @@
+"""The student's process: runs inside the sandbox, executes answer cells, answers calls.
+
+It reads requests on file descriptor 3 and writes answers on descriptor 4
+(length-prefixed JSON, see protocol.py). It never sees a test cell, a hidden
+input's expected value, the gradebook or the course files.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+
+READ_FD, WRITE_FD = 3, 4
+MAX_OUTPUT = 100_000
+
+
+class CappedText(io.TextIOBase):
+    """A text stream that keeps at most MAX_OUTPUT characters."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.truncated = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        room = MAX_OUTPUT - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(len(text), room)
+        if len(text) > room:
+            self.truncated = True
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self.parts) + ("\n[… sortie tronquée]\n" if self.truncated else "")
+
+
+def _error(exc: BaseException) -> dict:
+    return {"ename": type(exc).__name__[:100], "evalue": str(exc)[:2000]}
+
+
+def main() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from autograder import protocol
+
+    shell = InteractiveShell.instance()
+    shell.history_manager.enabled = False
+    while True:
+        try:
+            request = protocol.receive(READ_FD)
+        except (EOFError, protocol.ProtocolError):
+            return
+        op = request.get("op")
+        out, err = CappedText(), CappedText()
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        answer: dict = {"id": request.get("id")}
+        try:
+            if op == "exec":
+                result = shell.run_cell(str(request.get("source", "")), store_history=False)
+                failure = result.error_before_exec or result.error_in_exec
+                answer["error"] = _error(failure) if failure is not None else None
+            elif op == "lookup":
+                kinds, values = {}, {}
+                for name in request.get("names", []):
+                    if name not in shell.user_ns:
+                        kinds[name] = "missing"
+                        continue
+                    value = shell.user_ns[name]
+                    if callable(value):
+                        kinds[name] = "function"
+                        continue
+                    try:
+                        values[name] = protocol.encode(value)
+                        kinds[name] = "value"
+                    except protocol.Unsupported:
+                        kinds[name] = "unsupported"
+                answer.update(kinds=kinds, values=values)
+            elif op == "call":
+                function = shell.user_ns.get(str(request.get("name")))
+                try:
+                    if function is None:
+                        raise NameError(f"name '{request.get('name')}' is not defined")
+                    args = protocol.decode(request.get("args"))
+                    value = function(*args)
+                    answer["result"] = protocol.encode(value)
+                    answer["error"] = None
+                except protocol.Unsupported as exc:
+                    answer["error"] = {"ename": "Unsupported", "evalue": str(exc)}
+                except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
+                    answer["error"] = _error(exc)
+            else:
+                answer["error"] = {"ename": "ProtocolError", "evalue": f"opération inconnue {op!r}"}
+        except BaseException as exc:  # noqa: BLE001 - the runner keeps serving whatever happens
+            answer["error"] = _error(exc)
+        finally:
+            sys.stdout, sys.stderr = saved
+        answer["stdout"], answer["stderr"] = out.getvalue(), err.getvalue()
+        try:
+            protocol.send(WRITE_FD, answer)
+        except (ValueError, protocol.ProtocolError, OSError) as exc:
+            protocol.send(WRITE_FD, {"id": request.get("id"), "error": _error(exc), "stdout": "", "stderr": ""})
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    main()

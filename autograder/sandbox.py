@@ -1,0 +1,151 @@
+"""The sandbox of the student's process: bubblewrap, resource limits, an unprivileged user.
+
+Inside the sandbox the student's code sees a read-only Python installation, the
+course's ``autograder`` package and an empty writable /tmp; no network, no
+course files, no gradebook, no other submission, no environment variable of
+the grader. Every process it starts is killed when the sandbox ends.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import autograder
+
+NOBODY = 65534
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox cannot be set up here; the message is French."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one student's process (and everything it starts)."""
+
+    cpu_seconds: int = 300
+    memory_bytes: int = 6 * 1024**3  # address space: TensorFlow alone reserves about 2 GB
+    processes: int = 64
+    file_bytes: int = 16 * 1024**2
+    open_files: int = 256
+
+
+def _set_limits(limits: Limits) -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _python_paths() -> list[str]:
+    """Folders the sandboxed Python needs, read-only."""
+    paths = {sys.prefix, sys.base_prefix, os.path.realpath(sys.base_prefix)}
+    paths.add(str(Path(autograder.__file__).resolve().parent))  # the checks, not the course
+    return sorted(p for p in paths if p and os.path.isdir(p))
+
+
+def command(python: str | None = None) -> list[str]:
+    """The command line that starts the runner in the sandbox."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "bubblewrap (commande bwrap) est absent : installez le paquet Debian « bubblewrap » "
+            "(make grade le fait), ou corrigez sans bac à sable en connaissance de cause (--sans-bac-a-sable)."
+        )
+    args = [
+        bwrap,
+        "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session",
+        "--clearenv",
+        "--setenv", "PATH", "/usr/bin:/bin",
+        "--setenv", "HOME", "/tmp",
+        "--setenv", "LANG", "C.UTF-8",
+        "--setenv", "TF_CPP_MIN_LOG_LEVEL", "3",
+        "--setenv", "TF_ENABLE_ONEDNN_OPTS", "0",
+        "--setenv", "MPLBACKEND", "Agg",
+        "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
+        "--setenv", "IPYTHONDIR", "/tmp/ipython",
+        "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/bin", "/bin",
+        "--symlink", "usr/lib", "/lib",
+        "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/sbin", "/sbin",
+        "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+        "--ro-bind-try", "/etc/localtime", "/etc/localtime",
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--perms", "1777", "--tmpfs", "/tmp",
+        "--chdir", "/tmp",
+    ]
+    made: set[str] = {"/", "/usr", "/tmp", "/proc", "/dev", "/etc"}
+    for path in _python_paths():
+        # Parent folders bubblewrap would create are private to root: make them traversable.
+        for parent in reversed(Path(path).parents):
+            if str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", path, path]
+    if os.geteuid() == 0:
+        # bubblewrap runs as root to set the sandbox up; the student's code runs as nobody,
+        # with no capability and no way to gain one.
+        inner = [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+                 "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+    else:
+        args += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+        inner = []
+    python = python or sys.executable
+    # -I: no PYTHON* variable, no user site folder, no current folder on sys.path.
+    return args + ["--", *inner, python, "-I", "-c", "from autograder.runner import main; main()"]
+
+
+def start(limits: Limits = Limits()) -> tuple[subprocess.Popen, int, int]:
+    """Start a sandboxed runner; return (process, fd to write requests, fd to read answers)."""
+    to_runner_r, to_runner_w = os.pipe()
+    from_runner_r, from_runner_w = os.pipe()
+    argv = command()
+
+    def setup() -> None:
+        # The runner reads on 3 and writes on 4; every other descriptor is closed after this.
+        read_end = fcntl.fcntl(to_runner_r, fcntl.F_DUPFD, 10)
+        write_end = fcntl.fcntl(from_runner_w, fcntl.F_DUPFD, 10)
+        os.dup2(read_end, 3)
+        os.dup2(write_end, 4)
+        _set_limits(limits)
+
+    process = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pass_fds=(3, 4), preexec_fn=setup, close_fds=True, start_new_session=True,
+    )
+    os.close(to_runner_r)
+    os.close(from_runner_w)
+    return process, to_runner_w, from_runner_r
+
+
+def check() -> None:
+    """Raise SandboxUnavailable (French message) unless a sandboxed Python runs here."""
+    try:
+        argv = command()
+    except SandboxUnavailable:
+        raise
+    probe = argv[: argv.index("-c") + 1] + ["import numpy; print('ok')"]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=60, preexec_fn=lambda: _set_limits(Limits()))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SandboxUnavailable(f"le bac à sable ne démarre pas ({exc}).") from None
+    if done.returncode != 0 or done.stdout.strip() != "ok":
+        detail = (done.stderr.strip().splitlines() or ["sans message"])[-1]
+        raise SandboxUnavailable(
+            f"le bac à sable ne démarre pas ({detail}). Sur Ubuntu 24.04 et suivantes, les espaces de noms "
+            "non privilégiés sont bloqués par AppArmor : lancez la correction en root ou installez le profil "
+            "AppArmor de bubblewrap."
+        )

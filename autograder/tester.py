@@ -1,0 +1,309 @@
+"""The pristine test process: runs the test cells, outside the student's process.
+
+For one submission it starts the student's process in the sandbox (runner.py),
+sends it the answer cells to execute, and runs every test cell here, in a
+fresh namespace holding the instructor's set-up. A test cell reaches the
+student's functions through proxies: each call sends plain data to the
+student's process and gets plain data back. No student object, hidden test or
+expected value ever crosses the boundary the wrong way.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import checks, protocol, sandbox
+
+#: Largest answer accepted from the student's process for one call.
+MAX_ANSWER = 16 * 1024 * 1024
+
+
+class StudentProcessGone(Exception):
+    """The student's process stopped answering (crash, time limit, protocol error)."""
+
+
+@dataclass
+class Settings:
+    cell_timeout: float = 120.0
+    limits: sandbox.Limits = sandbox.Limits()
+
+
+# Exceptions raised in the student's process come back as their name and message.
+_BUILTIN_ERRORS = {
+    name: getattr(builtins, name)
+    for name in dir(builtins)
+    if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name), Exception)
+}
+
+
+def _rebuild_error(error: dict) -> Exception:
+    name = str(error.get("ename", "Exception"))[:100]
+    message = str(error.get("evalue", ""))[:2000]
+    kind = _BUILTIN_ERRORS.get(name)
+    if kind is None:
+        kind = type(name if name.isidentifier() else "Exception", (Exception,), {})
+    try:
+        return kind(message)
+    except Exception:  # noqa: BLE001 - some exception types need other arguments
+        return type(name if name.isidentifier() else "Exception", (Exception,), {})(message)
+
+
+class Runner:
+    """Client side of the student's process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.process, self.write_fd, self.read_fd = sandbox.start(settings.limits)
+        self.counter = 0
+        self.gone: str | None = None
+
+    def request(self, message: dict, timeout: float | None = None) -> dict:
+        if self.gone:
+            raise StudentProcessGone(self.gone)
+        self.counter += 1
+        message = {**message, "id": self.counter}
+        try:
+            protocol.send(self.write_fd, message)
+            while True:
+                answer = protocol.receive(self.read_fd, timeout or self.settings.cell_timeout)
+                if answer.get("id") == self.counter:
+                    return answer
+        except TimeoutError:
+            if self._interrupt():
+                try:
+                    answer = protocol.receive(self.read_fd, 10)
+                    if answer.get("id") == self.counter:
+                        answer["timeout"] = True
+                        return answer
+                except (TimeoutError, EOFError, protocol.ProtocolError, OSError):
+                    pass
+            self.stop(f"délai dépassé ({self.settings.cell_timeout:.0f} s) : le processus a été arrêté")
+        except (EOFError, OSError, BrokenPipeError):
+            self.stop("le processus s'est arrêté (plantage, limite de mémoire ou de temps de calcul dépassée)")
+        except protocol.ProtocolError as exc:
+            self.stop(f"réponse invalide du processus ({exc})")
+        raise StudentProcessGone(self.gone)
+
+    def _interrupt(self) -> bool:
+        """Send SIGINT to the student's Python (as Jupyter does on a time-out)."""
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+            pids = []
+            for child in children:
+                pids.append(int(child))
+                grand = Path(f"/proc/{child}/task/{child}/children")
+                if grand.exists():
+                    pids += [int(p) for p in grand.read_text().split()]
+            for pid in pids:
+                os.kill(pid, signal.SIGINT)
+            return bool(pids)
+        except (OSError, ValueError):
+            return False
+
+    def stop(self, reason: str = "processus terminé") -> None:
+        self.gone = self.gone or reason
+        for fd in (self.write_fd, self.read_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.write_fd = self.read_fd = -1
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class RemoteFunction:
+    """A student's function, living in the student's process."""
+
+    def __init__(self, runner: Runner, name: str, source: str | None, tf: Any) -> None:
+        self._runner, self.__name__, self.__source__, self._tf = runner, name, source, tf
+        self.__qualname__ = name
+
+    def __call__(self, *args: Any) -> Any:
+        try:
+            payload = protocol.encode(list(args))
+        except protocol.Unsupported as exc:
+            raise TypeError(f"argument impossible à transmettre : {exc}") from None
+        try:
+            answer = self._runner.request({"op": "call", "name": self.__name__, "args": payload})
+        except StudentProcessGone as exc:
+            raise RuntimeError(f"votre code ne répond plus : {exc}") from None
+        if answer.get("timeout"):
+            raise TimeoutError(f"délai dépassé ({self._runner.settings.cell_timeout:.0f} s) : la fonction a été interrompue")
+        if answer.get("error"):
+            error = answer["error"]
+            if error.get("ename") == "Unsupported":
+                raise checks.Diagnostic(
+                    f"{self.__name__} renvoie une valeur d'un type non pris en charge ({error.get('evalue')}) : "
+                    "renvoyez des nombres, des tableaux NumPy, des tenseurs, ou des listes de ceux-ci."
+                )
+            raise _rebuild_error(error)
+        try:
+            return protocol.decode(answer.get("result"), tf=self._tf)
+        except protocol.ProtocolError as exc:
+            raise checks.Diagnostic(f"{self.__name__} : réponse illisible ({exc}).") from None
+
+
+def student_sources(cells: list[dict]) -> dict[str, str]:
+    """Source of every function the student defined (the last definition wins), with its helpers."""
+    definitions: dict[str, tuple[str, ast.FunctionDef]] = {}
+    for cell in cells:
+        if cell.get("cell_type") != "code" or not cell.get("student"):
+            continue
+        try:
+            tree = ast.parse(cell["source"])
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                definitions[node.name] = (ast.get_source_segment(cell["source"], node) or "", node)
+    sources = {}
+    for name in definitions:
+        seen, order, pending = set(), [], [name]
+        while pending:
+            current = pending.pop()
+            if current in seen or current not in definitions:
+                continue
+            seen.add(current)
+            order.append(definitions[current][0])
+            pending += [n.id for n in ast.walk(definitions[current][1]) if isinstance(n, ast.Name)]
+        sources[name] = "\n\n".join(order)
+    return sources
+
+
+def _free_names(source: str, namespace: dict) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return sorted(n for n in loaded - stored if n not in namespace and not hasattr(builtins, n))
+
+
+def _run_here(source: str, namespace: dict, filename: str) -> tuple[str, Any, BaseException | None]:
+    """Execute trusted code here; return (stdout, value of a last expression, error)."""
+    import linecache
+
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    buffer = io.StringIO()
+    value, error = None, None
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        try:
+            tree = ast.parse(source, filename)
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            exec(compile(tree, filename, "exec"), namespace)
+            if last is not None:
+                value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
+        except Exception as exc:  # noqa: BLE001 - reported as the cell's error
+            error = exc
+    return buffer.getvalue(), value, error
+
+
+def _stream(text: str, name: str = "stdout") -> list[dict]:
+    return [{"output_type": "stream", "name": name, "text": text}] if text else []
+
+
+def _error(ename: str, evalue: str) -> dict:
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+def run_cells(cells_json: str, student_id: str, settings: Settings) -> str:
+    """Run one submission's rebuilt cells; return the JSON list of outputs, one list per cell."""
+    cells = json.loads(cells_json)
+    os.environ[checks.STUDENT_ID_ENV] = student_id
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    outputs: list[list[dict]] = [[] for _ in cells]
+    sources = student_sources(cells)
+    namespace: dict = {"__name__": "__main__"}
+    try:
+        runner = Runner(settings)
+    except sandbox.SandboxUnavailable as exc:
+        for index, cell in enumerate(cells):
+            if cell.get("test"):
+                outputs[index] = [_error("SandboxUnavailable", str(exc))]
+        return json.dumps(outputs)
+    try:
+        for index, cell in enumerate(cells):
+            if cell.get("cell_type") != "code":
+                continue
+            if cell.get("test"):
+                outputs[index] = _run_test(cell, index, namespace, runner, sources)
+                continue
+            outputs[index] = _run_student_cell(cell, runner)
+            if cell.get("instructor"):
+                _run_here(cell["source"], namespace, f"<cellule {index}>")
+    finally:
+        runner.stop()
+    return json.dumps(outputs)
+
+
+def _run_student_cell(cell: dict, runner: Runner) -> list[dict]:
+    try:
+        answer = runner.request({"op": "exec", "source": cell["source"]})
+    except StudentProcessGone as exc:
+        return [_error("Arrêt", f"cellule non exécutée : {exc}")]
+    result = _stream(str(answer.get("stdout", ""))) + _stream(str(answer.get("stderr", "")), "stderr")
+    if answer.get("timeout"):
+        result.append(_error("TimeoutError", f"délai dépassé ({runner.settings.cell_timeout:.0f} s) : cellule interrompue"))
+    elif answer.get("error"):
+        error = answer["error"]
+        result = [o for o in result if o["name"] == "stdout" and "Traceback" not in o["text"]]
+        result.append(_error(str(error.get("ename", "Erreur"))[:100], str(error.get("evalue", ""))[:2000]))
+    return result
+
+
+def _run_test(cell: dict, index: int, namespace: dict, runner: Runner, sources: dict[str, str]) -> list[dict]:
+    import sys
+
+    tf = sys.modules.get("tensorflow")
+    names = _free_names(cell["source"], namespace)
+    if names and not runner.gone:
+        try:
+            answer = runner.request({"op": "lookup", "names": names})
+        except StudentProcessGone:
+            answer = {"kinds": {}}
+        for name, kind in (answer.get("kinds") or {}).items():
+            if name not in names:
+                continue
+            if kind == "function":
+                namespace[name] = RemoteFunction(runner, name, sources.get(name), tf)
+            elif kind == "value":
+                try:
+                    namespace[name] = protocol.decode((answer.get("values") or {}).get(name), tf=tf)
+                except protocol.ProtocolError:
+                    pass
+    stdout, value, error = _run_here(cell["source"], namespace, f"<test {index}>")
+    result = _stream(stdout)
+    if error is not None:
+        result.append(_error(type(error).__name__, str(error)))
+    elif value is not None:
+        result.append({"output_type": "execute_result", "execution_count": index + 1, "metadata": {},
+                       "data": {"text/plain": repr(value)}})
+    return result
+
+
+def preload() -> None:
+    """Imports shared by every test process (done once, before forking)."""
+    from .course import prepare_environment
+
+    prepare_environment()
+    import tensorflow  # noqa: F401
