@@ -43,6 +43,19 @@ class Diagnostic(AssertionError):
         return [f"\x1b[1;31mÉchec du test\x1b[0m : {self}"]
 
 
+def in_student_process(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an instructor helper that must run in the student's process.
+
+    Under the course's grader, test cells run in a separate process and reach
+    the student's functions through proxies; a helper that needs the student's
+    objects themselves (for instance to differentiate through them with a tape)
+    is called there instead. Everywhere else (JupyterLab, plain nbgrader) this
+    decorator changes nothing.
+    """
+    function.__in_student_process__ = True  # type: ignore[attr-defined]
+    return function
+
+
 # --------------------------------------------------------------------------
 # Reproducible randomness for hidden tests
 # --------------------------------------------------------------------------

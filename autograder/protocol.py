@@ -103,6 +103,9 @@ def encode(value: Any, depth: int = 0) -> dict:
         raise Unsupported("structure trop profonde")
     if value is None:
         return {"t": "none"}
+    remote = getattr(value, "__remote_name__", None)
+    if isinstance(remote, str):
+        return {"t": "ref", "name": remote}
     if isinstance(value, bool) or isinstance(value, np.bool_):
         return {"t": "bool", "v": bool(value)}
     if isinstance(value, (int, np.integer)):
@@ -143,8 +146,12 @@ def _decode_array(item: Any) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape).copy()
 
 
-def decode(item: Any, depth: int = 0, tf: Any = None) -> Any:
-    """Value of a plain-data form (raises ProtocolError). ``tf`` rebuilds tensors and variables."""
+def decode(item: Any, depth: int = 0, tf: Any = None, resolve: Any = None) -> Any:
+    """Value of a plain-data form (raises ProtocolError).
+
+    ``tf`` rebuilds tensors and variables; ``resolve`` turns a reference to a
+    function of the student's process (by name) into that function, on that side only.
+    """
     if depth > MAX_DEPTH or not isinstance(item, dict):
         raise ProtocolError("valeur mal formée")
     kind = item.get("t")
@@ -160,19 +167,21 @@ def decode(item: Any, depth: int = 0, tf: Any = None) -> Any:
         return item["v"]
     if kind == "array":
         return _decode_array(item)
+    if kind == "ref" and resolve is not None and isinstance(item.get("name"), str):
+        return resolve(item["name"])
     if kind in ("tensor", "variable"):
         array = _decode_array(item.get("v"))
         if tf is None:
             return array
         return tf.Variable(array) if kind == "variable" else tf.constant(array)
     if kind in ("list", "tuple") and isinstance(item.get("v"), list):
-        values = [decode(v, depth + 1, tf) for v in item["v"]]
+        values = [decode(v, depth + 1, tf, resolve) for v in item["v"]]
         return values if kind == "list" else tuple(values)
     if kind == "dict" and isinstance(item.get("v"), list):
         result = {}
         for pair in item["v"]:
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                 raise ProtocolError("dictionnaire mal formé")
-            result[pair[0]] = decode(pair[1], depth + 1, tf)
+            result[pair[0]] = decode(pair[1], depth + 1, tf, resolve)
         return result
     raise ProtocolError(f"type de valeur inconnu : {kind!r}")

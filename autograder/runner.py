@@ -49,7 +49,7 @@ def main() -> None:
 
     from autograder import protocol
 
-    shell = InteractiveShell.instance()
+    shell = InteractiveShell.instance(colors="NoColor")
     shell.history_manager.enabled = False
     while True:
         try:
@@ -87,8 +87,14 @@ def main() -> None:
                 try:
                     if function is None:
                         raise NameError(f"name '{request.get('name')}' is not defined")
-                    args = protocol.decode(request.get("args"))
-                    value = function(*args)
+                    def resolve(name: str):
+                        if name not in shell.user_ns:
+                            raise NameError(f"name '{name}' is not defined")
+                        return shell.user_ns[name]
+
+                    args = protocol.decode(request.get("args"), resolve=resolve)
+                    kwargs = protocol.decode(request.get("kwargs", {"t": "dict", "v": []}), resolve=resolve)
+                    value = function(*args, **kwargs)
                     answer["result"] = protocol.encode(value)
                     answer["error"] = None
                 except protocol.Unsupported as exc:

@@ -51,6 +51,8 @@ _BUILTIN_ERRORS = {
 def _rebuild_error(error: dict) -> Exception:
     name = str(error.get("ename", "Exception"))[:100]
     message = str(error.get("evalue", ""))[:2000]
+    if name == "Diagnostic":  # raised by an instructor helper run in the student's process
+        return checks.Diagnostic(message)
     kind = _BUILTIN_ERRORS.get(name)
     if kind is None:
         kind = type(name if name.isidentifier() else "Exception", (Exception,), {})
@@ -135,15 +137,22 @@ class RemoteFunction:
 
     def __init__(self, runner: Runner, name: str, source: str | None, tf: Any) -> None:
         self._runner, self.__name__, self.__source__, self._tf = runner, name, source, tf
-        self.__qualname__ = name
+        self.__qualname__ = self.__remote_name__ = name
 
-    def __call__(self, *args: Any) -> Any:
+    def __deepcopy__(self, memo: dict) -> "RemoteFunction":
+        return self
+
+    def __copy__(self) -> "RemoteFunction":
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             payload = protocol.encode(list(args))
+            keywords = protocol.encode(dict(kwargs))
         except protocol.Unsupported as exc:
             raise TypeError(f"argument impossible à transmettre : {exc}") from None
         try:
-            answer = self._runner.request({"op": "call", "name": self.__name__, "args": payload})
+            answer = self._runner.request({"op": "call", "name": self.__name__, "args": payload, "kwargs": keywords})
         except StudentProcessGone as exc:
             raise RuntimeError(f"votre code ne répond plus : {exc}") from None
         if answer.get("timeout"):
@@ -172,9 +181,11 @@ def student_sources(cells: list[dict]) -> dict[str, str]:
             tree = ast.parse(cell["source"])
         except SyntaxError:
             continue
+        lines = cell["source"].splitlines()
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                definitions[node.name] = (ast.get_source_segment(cell["source"], node) or "", node)
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+                definitions[node.name] = ("\n".join(lines[start:node.end_lineno]), node)
     sources = {}
     for name in definitions:
         seen, order, pending = set(), [], [name]
@@ -251,6 +262,11 @@ def run_cells(cells_json: str, student_id: str, settings: Settings) -> str:
             outputs[index] = _run_student_cell(cell, runner)
             if cell.get("instructor"):
                 _run_here(cell["source"], namespace, f"<cellule {index}>")
+                # Helpers marked @in_student_process run where the student's functions live.
+                tf = __import__("sys").modules.get("tensorflow")
+                for name, value in list(namespace.items()):
+                    if getattr(value, "__in_student_process__", False) and not isinstance(value, RemoteFunction):
+                        namespace[name] = RemoteFunction(runner, name, None, tf)
     finally:
         runner.stop()
     return json.dumps(outputs)

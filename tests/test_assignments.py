@@ -100,3 +100,21 @@ def test_when_plain_nbgrader_grades_solutions_and_blank_copies_then_full_marks_a
         expected = full if row["student_id"] == "solution" else 0.0
         assert float(row["score"]) == expected, row
         assert float(row["max_score"]) > 0
+
+
+def test_when_the_course_grader_grades_solutions_and_blank_copies_then_full_marks_and_zero(tmp_path):
+    """The project's sandboxed grading: instructor versions score every automatic point, student versions 0."""
+    from autograder.grade import run
+
+    root = tmp_path / "rendus"
+    for name, assignment in ASSIGNMENTS.items():
+        for student, origin in (("solution", REPO_ROOT / "source"), ("vierge", REPO_ROOT / "release")):
+            target = root / student / name
+            target.mkdir(parents=True)
+            for notebook in assignment.notebooks:
+                shutil.copyfile(origin / name / notebook, target / notebook)
+    result = run(root, tmp_path / "out")
+    for outcome in result.outcomes:
+        full = outcome.max_score - manual_points(outcome.assignment)
+        expected = full if outcome.student_id == "solution" else 0.0
+        assert outcome.score == expected, (outcome.assignment, outcome.student_id, outcome.score, outcome.message)
