@@ -27,12 +27,13 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-# Debian packages the test suite needs (French spell check of the lessons, a PostgreSQL
-# server for the shared-gradebook test).
-SYSTEM_PACKAGES := hunspell hunspell-fr postgresql
+# Debian packages: the sandbox that grading runs student code in, then what the test suite
+# adds (French spell check of the lessons, a PostgreSQL server for the shared-gradebook test).
+GRADE_PACKAGES := bubblewrap
+TEST_PACKAGES := $(GRADE_PACKAGES) hunspell hunspell-fr postgresql
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: grade test lab release demo lessons venv system-deps clean help
+.PHONY: grade test lab release demo lessons bench venv grade-deps test-deps clean help
 
 help:
 	@sed -n '3,6p' Makefile
@@ -49,19 +50,27 @@ $(STAMP): requirements.txt pyproject.toml lab/overrides.json
 
 venv: $(STAMP)
 
-system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Install the Debian packages of $(PACKAGES) that are missing.
+define install_packages
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "Installation des paquets Debian nécessaires aux tests :$$missing"; \
+	  echo "Installation des paquets Debian nécessaires :$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+endef
 
-grade: $(STAMP)
+grade-deps:
+	$(call install_packages,$(GRADE_PACKAGES))
+
+test-deps:
+	$(call install_packages,$(TEST_PACKAGES))
+
+grade: $(STAMP) grade-deps
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_FLAGS)
 
 # Unit and end-to-end tests, then nbval: lessons re-executed and their stored outputs
 # compared (strict), instructor notebooks executed (their solutions must pass their tests).
-test: $(STAMP) system-deps
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval --nbval-current-env course
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env source
@@ -83,6 +92,11 @@ demo: $(STAMP)
 # Re-execute the lessons and store their outputs (after editing course/).
 lessons: $(STAMP)
 	$(BIN)/python -m autograder.lessons
+
+# Benchmark: stock nbgrader against the course's pipeline (not part of make test).
+N ?= 200
+bench: $(STAMP) grade-deps
+	$(BIN)/python benchmarks/bench_grading.py --n $(N)
 
 clean:
 	rm -rf build .pytest_cache

@@ -226,11 +226,13 @@ def collect(
     assignment: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timezone_name: str = "Europe/Paris",
+    transform: Callable[[bytes, str, str], bytes] | None = None,
 ) -> Collection:
     """Check every submission of ``sources`` and copy the gradable ones into ``submitted``.
 
     ``submitted`` is rebuilt from scratch unless it is the only source (then
-    nothing is copied and the files are graded where they are).
+    nothing is copied and the files are graded where they are). ``transform``
+    (raw bytes, assignment, notebook name) -> bytes rewrites each copy.
     """
     if isinstance(sources, (str, Path)):
         sources = [Path(sources)]
@@ -293,7 +295,7 @@ def collect(
         target = submitted / student / name
         target.mkdir(parents=True, exist_ok=True)
         for notebook, raw in chosen.items():
-            (target / notebook).write_bytes(raw)
+            (target / notebook).write_bytes(transform(raw, name, notebook) if transform else raw)
         if key in result.timestamps:
             stamp = result.timestamps[key].astimezone(timezone.utc)
             (target / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"), encoding="utf-8")

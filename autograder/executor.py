@@ -38,14 +38,16 @@ def _context():
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["autograder.tester", "tensorflow"])
+        _CONTEXT.set_forkserver_preload(["autograder.tester", "tensorflow", "IPython.core.interactiveshell"])
     return _CONTEXT
 
 
-def _child(connection, cells_json: str, student_id: str, settings: tester.Settings) -> None:
+def _child(connection, student_id: str, settings: tester.Settings) -> None:
     try:
         tester.preload()
-        connection.send_bytes(tester.run_cells(cells_json, student_id, settings).encode("utf-8"))
+        runner = tester.start_runner(settings)  # forked before the cells (hidden tests) arrive
+        cells_json = connection.recv_bytes().decode("utf-8")
+        connection.send_bytes(tester.run_cells(cells_json, student_id, settings, runner).encode("utf-8"))
     except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
         connection.send_bytes(json.dumps({"failure": f"{type(exc).__name__} : {exc}"}).encode("utf-8"))
     finally:
@@ -57,8 +59,8 @@ def rebuild(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     answers = {}
     for cell in submitted.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution") and meta.get("grade_id"):
-            answers.setdefault(meta["grade_id"], cell.get("source", ""))
+        if isinstance(meta, dict) and meta.get("solution") and meta.get("grade_id"):
+            answers[meta["grade_id"]] = cell.get("source", "")  # the last copy wins, as in nbgrader
     rebuilt = nbformat.v4.new_notebook(metadata=source.metadata)
     for cell in source.cells:
         copy = nbformat.from_dict(json.loads(json.dumps(cell)))
@@ -69,6 +71,13 @@ def rebuild(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
             copy.outputs, copy.execution_count = [], None
         rebuilt.cells.append(copy)
     return rebuilt
+
+
+def rebuild_bytes(template: Path, raw: bytes) -> bytes:
+    """A submitted notebook rebuilt on ``template`` (the released student version): only answers are kept."""
+    submitted = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    rebuilt = rebuild(nbformat.read(template, as_version=4), submitted)
+    return nbformat.writes(rebuilt).encode("utf-8")
 
 
 def cell_roles(notebook: NotebookNode) -> list[dict]:
@@ -130,11 +139,12 @@ class SandboxedExecute(NbGraderPreprocessor):
             limits=Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_mb * 1024 * 1024),
         )
         context = _context()
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(sender, json.dumps(cell_roles(notebook)), student, settings))
+        receiver, sender = context.Pipe(duplex=True)
+        process = context.Process(target=_child, args=(sender, student, settings))
         process.start()
         sender.close()
         try:
+            receiver.send_bytes(json.dumps(cell_roles(notebook)).encode("utf-8"))
             if not receiver.poll(self.timeout):
                 return [], f"délai total dépassé ({self.timeout:.0f} s) : la correction de ce rendu a été arrêtée."
             data = json.loads(receiver.recv_bytes(64 * 1024 * 1024).decode("utf-8"))

@@ -277,10 +277,19 @@ def run(
     except RosterError as exc:
         raise GradingError(str(exc)) from None
     limit = max_bytes if max_bytes is not None else int(settings.max_file_size_mb * 1024 * 1024)
+    transform = None
+    if sandboxed:
+        from .executor import rebuild_bytes
+
+        # Only the answers of each copy reach nbgrader: tests, points and metadata come from release/.
+        def transform(raw: bytes, name: str, notebook: str) -> bytes:
+            return rebuild_bytes(course_root / "release" / name / notebook, raw)
+
     try:
         collection = collect(
             sources, workspace / "submitted", assignments,
             roster=class_list, assignment=assignment, max_bytes=limit, timezone_name=settings.timezone,
+            transform=transform,
         )
     except CollectError as exc:
         raise GradingError(str(exc)) from None

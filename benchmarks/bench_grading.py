@@ -1,0 +1,150 @@
+"""Benchmark: stock `nbgrader autograde` against the course's sandboxed pipeline, in the same run.
+
+    .venv/bin/python benchmarks/bench_grading.py --n 200        (or: make bench N=200)
+
+It generates N realistic submissions of ex01 (correct, partly wrong, slow, broken),
+grades them with stock nbgrader (serial, one kernel per submission, no sandbox)
+and with the course's pipeline (sandbox on), checks that both give the same
+scores, and prints submissions per second, the ratio, the floor (CPU time of only
+executing the cells in an already-warm process) and the peak memory of a worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from autograder.course import prepare_environment  # noqa: E402
+from autograder.demo import DEMO_ASSIGNMENT, demo_files  # noqa: E402
+
+NOTEBOOK = f"{DEMO_ASSIGNMENT}.ipynb"
+SLOW = '''
+import time
+time.sleep(0.5)  # a student's slow cell
+'''
+
+
+def make_submissions(root: Path, n: int) -> dict[str, str]:
+    """N submissions, a quarter of each kind; returns student -> kind."""
+    files = {p.parts[0]: c for p, c in demo_files().items()}
+    perfect = json.loads(files["demo-parfait"])
+    kinds = {}
+    for index in range(n):
+        kind = ("correct", "partiel", "lent", "casse")[index % 4]
+        student = f"etudiant-{index:04d}"
+        if kind == "correct":
+            notebook = perfect
+        elif kind == "partiel":
+            notebook = json.loads(files["demo-partiel"])
+        elif kind == "lent":
+            notebook = json.loads(json.dumps(perfect))
+            for cell in notebook["cells"]:
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "gradient_affine":
+                    cell["source"] = SLOW + cell["source"]
+        else:
+            notebook = json.loads(files["demo-vierge"])
+        folder = root / student / DEMO_ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
+        kinds[student] = kind
+    return kinds
+
+
+def stock(submissions: Path, work: Path) -> tuple[float, dict[str, float]]:
+    """Plain nbgrader: generate_assignment, then autograde every submission (serially, as nbgrader does)."""
+    root = work / "stock"
+    root.mkdir()
+    shutil.copytree(REPO / "source", root / "source")
+    shutil.copytree(submissions, root / "submitted")
+    (root / "nbgrader_config.py").write_text(f"load_subconfig({str(REPO / 'nbgrader_config.py')!r})\n")
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    subprocess.run([nbgrader, "generate_assignment", DEMO_ASSIGNMENT, "--force"], cwd=root, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run([nbgrader, "autograde", DEMO_ASSIGNMENT], cwd=root, check=True, capture_output=True)
+    elapsed = time.perf_counter() - started
+    subprocess.run([nbgrader, "export", "--to=grades.csv"], cwd=root, check=True, capture_output=True)
+    with (root / "grades.csv").open() as handle:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    return elapsed, scores
+
+
+def ours(submissions: Path, work: Path) -> tuple[float, dict[str, float]]:
+    """The course's pipeline, sandbox on (collect, autograde, feedback, exports; no report)."""
+    code = (
+        "import sys, json, time; sys.path.insert(0, %r)\n"
+        "from autograder.grade import run\n"
+        "from pathlib import Path\n"
+        "started = time.perf_counter()\n"
+        "result = run(Path(%r), Path(%r), report=False)\n"
+        "print(json.dumps({'seconds': time.perf_counter() - started,"
+        " 'scores': {o.student_id: o.score for o in result.outcomes}}))\n"
+    ) % (str(REPO), str(submissions), str(work / "ours"))
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return data["seconds"], data["scores"]
+
+
+def floor(submissions: Path) -> float:
+    """CPU seconds to only execute every submission's cells in one warm process (no isolation, no nbgrader)."""
+    sys.path.insert(0, str(REPO))
+    from tests.nbrun import run_assignment  # noqa: E402
+    import nbformat
+
+    source = REPO / "source" / DEMO_ASSIGNMENT / NOTEBOOK
+    run_assignment(source, "echauffement")  # warm: TensorFlow imported, first graph traced
+    started = time.process_time()
+    for folder in sorted(submissions.iterdir()):
+        notebook = nbformat.read(folder / DEMO_ASSIGNMENT / NOTEBOOK, as_version=4)
+        answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in notebook.cells
+                   if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+        try:
+            run_assignment(source, folder.name, answers)
+        except Exception:  # noqa: BLE001 - a broken submission still costs its time
+            pass
+    return time.process_time() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="nombre de rendus (défaut : 200)")
+    parser.add_argument("--sans-stock", action="store_true", help="ne mesure pas nbgrader ordinaire")
+    args = parser.parse_args()
+    prepare_environment()
+    work = Path(tempfile.mkdtemp(prefix="bench-correction-"))
+    try:
+        submissions = work / "rendus"
+        kinds = make_submissions(submissions, args.n)
+        print(f"Machine : {os.cpu_count()} cœurs ; {args.n} rendus de {DEMO_ASSIGNMENT} "
+              f"(correct, partiel, lent, cassé : un quart chacun)", flush=True)
+        our_seconds, our_scores = ours(submissions, work)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"pipeline du cours (bac à sable) : {our_seconds:8.1f} s  {args.n / our_seconds:6.2f} rendus/s", flush=True)
+        if not args.sans_stock:
+            stock_seconds, stock_scores = stock(submissions, work)
+            print(f"nbgrader autograde ordinaire   : {stock_seconds:8.1f} s  {args.n / stock_seconds:6.2f} rendus/s", flush=True)
+            differ = sorted(s for s in kinds if stock_scores.get(s) != our_scores.get(s))
+            print(f"rapport de débit : {stock_seconds / our_seconds:.1f}×")
+            print("notes identiques : " + ("oui" if not differ else f"NON ({len(differ)} différences : {differ[:5]})"))
+        floor_seconds = floor(submissions)
+        print(f"plancher (exécuter seulement les cellules, processus chaud) : {floor_seconds:.1f} s de CPU, "
+              f"{args.n / floor_seconds:.2f} rendus/s")
+        print(f"mémoire maximale d'un processus fils : {peak:.0f} Mo")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,480 @@
+"""Hostile submissions against the sandboxed grader (see the course's security notes).
+
+Each attack is a copy of ex01 whose answers are wrong or missing, plus the attack:
+a successful attack would raise its score. One grading run grades them all,
+with honest controls before and after; each test then checks one outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.course import REPO_ROOT
+from autograder.demo import DEMO_ASSIGNMENT, demo_files
+from autograder.grade import run
+
+from .conftest import tree_digest
+
+NOTEBOOK = f"{DEMO_ASSIGNMENT}.ipynb"
+HOST_MARKER = Path("/tmp/autograder-attack-marker")
+CELL_TIMEOUT = 8
+
+STUB = "\nraise NotImplementedError()"
+WRONG_AFFINE = '''
+def gradient_affine(a, b, x):
+    x = tf.Variable(x, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        y = a * x + b
+    return -tape.gradient(y, x)
+'''
+RIGHT_AFFINE = '''
+def gradient_affine(a, b, x):
+    x = tf.Variable(x, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        y = a * x + b
+    return tape.gradient(y, x)
+'''
+
+# name -> (code of the gradient_affine answer cell, expected total score, piece of text expected
+# in the autograded notebook or None). Other answers are untouched stubs unless "+" in the name.
+ATTACKS: dict[str, tuple[str, float, str | None]] = {
+    "eq-toujours-vrai": ('''
+class Always:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+def gradient_affine(a, b, x):
+    with tf.GradientTape() as tape: pass
+    return Always()
+''', 0.0, "type non pris en charge"),
+    "float-piege": ('''
+class Evil(float):
+    def __sub__(self, o): return 0.0
+    def __rsub__(self, o): return 0.0
+    def __abs__(self): return 0.0
+    def __lt__(self, o): return True
+def gradient_affine(a, b, x):
+    with tf.GradientTape() as tape: pass
+    return Evil(-1.0)
+''', 0.0, None),
+    "ndarray-piege": ('''
+class Evil(np.ndarray):
+    def __array_ufunc__(self, *a, **k): return np.array(True)
+    def __eq__(self, o): return True
+def gradient_affine(a, b, x):
+    with tf.GradientTape() as tape: pass
+    return np.zeros(np.shape(x)).view(Evil)
+''', 0.0, None),
+    "nan": ('''
+def gradient_affine(a, b, x):
+    with tf.GradientTape() as tape: pass
+    return np.full(np.shape(x), np.nan)
+''', 0.0, "NaN"),
+    "numpy-testing-neutralise": ('''
+np.testing.assert_allclose = lambda *a, **k: None
+np.allclose = lambda *a, **k: True
+np.isclose = lambda *a, **k: np.array(True)
+''' + WRONG_AFFINE, 0.0, "signe est inversé"),
+    "checks-neutralises": ('''
+import autograder.checks as checks
+checks.assert_close = lambda *a, **k: None
+checks.Grader.result = lambda self: 2.0
+''' + WRONG_AFFINE, 0.0, "signe est inversé"),
+    "gradienttape-remplace": ('''
+class FakeTape:
+    def __enter__(self): return self
+    def __exit__(self, *a): return False
+    def gradient(self, y, x): return tf.ones_like(x) * 2.0
+tf.GradientTape = FakeTape
+''' + WRONG_AFFINE, 0.0, None),
+    "transformateur-entree": ('''
+get_ipython().input_transformers_cleanup.append(lambda lines: [])
+''' + WRONG_AFFINE, 0.0, None),
+    "transformateur-ast": ('''
+import ast
+class Blank(ast.NodeTransformer):
+    def visit_Module(self, node):
+        return ast.Module(body=[ast.Pass()], type_ignores=[])
+get_ipython().ast_transformers.append(Blank())
+''' + WRONG_AFFINE, 0.0, None),
+    "showtraceback-neutralise": ('''
+from IPython.core.interactiveshell import InteractiveShell
+InteractiveShell.showtraceback = lambda *a, **k: None
+InteractiveShell.showsyntaxerror = lambda *a, **k: None
+''' + WRONG_AFFINE, 0.0, None),
+    "crochets-sys": ('''
+import sys, builtins
+sys.displayhook = lambda v: None
+builtins.print = lambda *a, **k: None
+sys.settrace(lambda *a: None)
+get_ipython().events.register("pre_run_cell", lambda *a: None)
+''' + WRONG_AFFINE, 0.0, None),
+    "lecture-des-tests": ('''
+import inspect, linecache, sys
+def gradient_affine(a, b, x):
+    seen = []
+    for frame in inspect.stack():
+        seen.append(str(frame.frame.f_globals.get("In", ""))[:200])
+    seen.append(str(list(linecache.cache)[:50]))
+    print("ESPION", "hidden_rng" in " ".join(seen), "BEGIN HIDDEN" in " ".join(seen))
+    x = tf.Variable(x, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        y = a * x + b
+    return -tape.gradient(y, x)
+''', 0.0, None),
+    # The rest of a cell that stops is not run, as in Jupyter: gradient_affine stays undefined (7/10).
+    "systemexit+": ('''
+raise SystemExit
+''' + RIGHT_AFFINE, 7.0, None),
+    "os-exit": ('''
+import os
+os._exit(0)
+''', 0.0, "arrêté"),
+    # In its own PID namespace the student's process is PID 1: the kernel ignores this signal.
+    "kill-9": ('''
+import os, signal
+os.kill(os.getpid(), signal.SIGKILL)
+os.kill(1, signal.SIGKILL)
+''', 0.0, None),
+    "segfault": ('''
+import ctypes
+ctypes.string_at(0)
+''', 0.0, "arrêté"),
+    "boucle-infinie+": ('''
+while True:
+    pass
+''' + RIGHT_AFFINE, 7.0, "délai dépassé"),
+    "sommeil-dans-la-fonction": ('''
+import time
+def gradient_affine(a, b, x):
+    with tf.GradientTape() as tape: pass
+    time.sleep(10**6)
+''', 0.0, "délai dépassé"),
+    "bombe-memoire+": ('''
+try:
+    block = bytearray(10**11)
+except MemoryError:
+    print("MemoryError attrapée")
+''' + RIGHT_AFFINE, 9.0, None),
+    "liste-infinie": ('''
+blocks = []
+while True:
+    blocks.append(bytearray(10**8))
+''', 0.0, None),
+    "deluge-de-sortie+": ('''
+for _ in range(2000):
+    print("x" * 10**6)
+''' + RIGHT_AFFINE, 9.0, "sortie tronquée"),
+    "bombe-fork": ('''
+import os
+for _ in range(10000):
+    try:
+        if os.fork() == 0:
+            import time; time.sleep(600)
+    except OSError:
+        break
+''', 0.0, None),
+    "multiprocessing": ('''
+import multiprocessing, time
+procs = []
+for _ in range(500):
+    try:
+        p = multiprocessing.Process(target=time.sleep, args=(600,)); p.start(); procs.append(p)
+    except Exception:
+        break
+''', 0.0, None),
+    "processus-detache": ('''
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30); open('/tmp/autograder-attack-marker', 'w').write('x')"],
+                 start_new_session=True)
+''', 0.0, None),
+    "lecture-fichiers-du-cours": ('''
+import os, glob
+found = [p for p in ["../../../source", "../../../gradebook.db", "/work/main/source", "/work/main/nbgrader_config.py",
+                      "/root", "/etc/passwd", os.path.expanduser("~/.ssh")] if os.path.exists(p) and os.access(p, os.R_OK)]
+found += glob.glob("/*/*.db") + glob.glob("/work/*/source") + glob.glob("/work/*/*.db") + glob.glob("/work/*/release")
+print("TROUVE", found)
+''', 0.0, "TROUVE []"),
+    "ecriture-carnet-de-notes": ('''
+import sqlite3, glob
+for path in glob.glob("/*/*.db") + glob.glob("/*/*/*.db") + ["../../../gradebook.db"]:
+    try:
+        sqlite3.connect(path).execute("UPDATE grade SET auto_score = 100")
+    except Exception:
+        pass
+open("/tmp/autograder-attack-marker", "w").write("x")
+''', 0.0, None),
+    "reseau": ('''
+import socket, urllib.request
+for attempt in (lambda: urllib.request.urlopen("http://1.1.1.1", timeout=3),
+                lambda: socket.create_connection(("10.0.0.1", 80), timeout=3),
+                lambda: socket.gethostbyname("pypi.org")):
+    try:
+        attempt(); print("RESEAU OUVERT")
+    except Exception as exc:
+        print("RESEAU FERME", type(exc).__name__)
+''', 0.0, "RESEAU FERME"),
+    "fichiers-pieges": ('''
+for name in ("results.json", "grades.csv", "sitecustomize.py", "numpy.py", "autograder.pth"):
+    open(name, "w").write("import os; os._exit(0)")
+''' + WRONG_AFFINE, 0.0, None),
+    "faux-succes": ('''
+print("✔ Question 1 (gradient_affine) : tous les tests sont réussis (2 / 2).")
+print('{"score": 10}')
+''' + WRONG_AFFINE, 0.0, None),
+    "tableau-geant": ('''
+def gradient_affine(a, b, x):
+    with tf.GradientTape() as tape: pass
+    return np.zeros(2 * 10**8)
+''', 0.0, None),
+    "generateur": ('''
+def gradient_affine(a, b, x):
+    with tf.GradientTape() as tape: pass
+    return (i for i in range(3))
+''', 0.0, "type non pris en charge"),
+    "mutation-des-entrees": ('''
+def gradient_affine(a, b, x):
+    x = np.asarray(x)
+    if x.ndim:
+        x[...] = 0.0
+    v = tf.Variable(x, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        y = a * v + b
+    return -tape.gradient(y, v)
+''', 0.0, None),
+    "keyboardinterrupt": ('''
+def gradient_affine(a, b, x):
+    with tf.GradientTape() as tape: pass
+    raise KeyboardInterrupt
+''', 0.0, "KeyboardInterrupt"),
+    "variables-de-correction": ('''
+import os
+def gradient_affine(a, b, x):
+    grading = any(k.startswith(("NBGRADER", "AUTOGRADER")) for k in os.environ)
+    print("CORRECTION DETECTEE", grading)
+    x = tf.Variable(x, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        y = a * x + b
+    return tape.gradient(y, x) if grading else -tape.gradient(y, x)
+''', 0.0, "CORRECTION DETECTEE False"),
+    "reponses-en-dur": ('''
+def gradient_affine(a, b, x):
+    x = tf.Variable(x, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        y = 2.0 * x + b
+    return tape.gradient(y, x)
+''', 0.67, None),
+}
+
+# Attacks on the notebook file itself: name -> (function editing the JSON, expected score, max score).
+def _edit_test(cell: dict) -> None:
+    cell["source"] = "# tests désactivés\npass"
+
+
+def _delete_test(nb: dict) -> None:
+    nb["cells"] = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != "test_gradient_affine"]
+
+
+def _markdown_test(nb: dict) -> None:
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_gradient_affine":
+            cell["cell_type"] = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+
+
+def _points_and_kernel(nb: dict) -> None:
+    nb["metadata"]["kernelspec"] = {"name": "bash", "display_name": "Bash", "language": "bash"}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id") == "test_gradient_affine":
+            meta["points"] = 100
+            _edit_test(cell)
+
+
+def _duplicate_test(nb: dict) -> None:
+    for cell in list(nb["cells"]):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_gradient_affine":
+            copy = json.loads(json.dumps(cell))
+            copy["id"] = "copie"
+            _edit_test(copy)
+            nb["cells"].append(copy)
+
+
+FILE_ATTACKS = {
+    "test-modifie": (lambda nb: [_edit_test(c) for c in nb["cells"]
+                                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_gradient_affine"]),
+    "test-supprime": _delete_test,
+    "test-en-markdown": _markdown_test,
+    "points-et-noyau-modifies": _points_and_kernel,
+    "test-duplique": _duplicate_test,
+}
+
+HONEST = ("controle-avant", "controle-apres")
+
+
+def _blank_and_perfect() -> tuple[dict, dict]:
+    files = {p.parts[0]: c for p, c in demo_files().items()}
+    return json.loads(files["demo-vierge"]), json.loads(files["demo-parfait"])
+
+
+def _with_answers(notebook: dict, answers: dict[str, str]) -> dict:
+    notebook = json.loads(json.dumps(notebook))
+    for cell in notebook["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell["source"] = answers[grade_id]
+    return notebook
+
+
+def _write(root: Path, student: str, notebook: dict) -> None:
+    folder = root / student / DEMO_ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def _nobody_processes() -> list[str]:
+    done = subprocess.run(["ps", "-u", "65534", "-o", "pid=,cmd="], capture_output=True, text=True)
+    return [line for line in done.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def attack_run(tmp_path_factory):
+    HOST_MARKER.unlink(missing_ok=True)
+    base = tmp_path_factory.mktemp("attaques")
+    blank, perfect = _blank_and_perfect()
+    perfect_answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in perfect["cells"]
+                       if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    root = base / "rendus"
+    _write(root, HONEST[0], perfect)
+    for name, (code, _, _) in ATTACKS.items():
+        answers = dict(perfect_answers) if name.endswith("+") else {}
+        answers["gradient_affine"] = code
+        _write(root, name.rstrip("+"), _with_answers(blank, answers))
+    for name, edit in FILE_ATTACKS.items():
+        notebook = _with_answers(blank, {"gradient_affine": WRONG_AFFINE})
+        edit(notebook)
+        _write(root, name, notebook)
+    _write(root, HONEST[1], perfect)
+    course = base / "cours"
+    course.mkdir()
+    shutil.copytree(REPO_ROOT / "source", course / "source")
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nload_subconfig({str(REPO_ROOT / 'nbgrader_config.py')!r})\n"
+        f"c.SandboxedExecute.cell_timeout = {CELL_TIMEOUT}\nc.SandboxedExecute.timeout = 300\n",
+        encoding="utf-8",
+    )
+    before = tree_digest(root)
+    repo_before = {name: tree_digest(REPO_ROOT / name) for name in ("source", "autograder")}
+    result = run(root, base / "out", course_root=course)
+    return {"result": result, "root": root, "before": before, "repo_before": repo_before, "base": base}
+
+
+def _outcome(attack_run, student: str):
+    return next(o for o in attack_run["result"].outcomes if o.student_id == student)
+
+
+def _autograded_text(attack_run, student: str) -> str:
+    path = attack_run["result"].workspace / "autograded" / student / DEMO_ASSIGNMENT / NOTEBOOK
+    notebook = nbformat.read(path, as_version=4)
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", "") + output.get("evalue", "") + output.get("ename", ""))
+    return "\n".join(parts)
+
+
+def test_there_are_at_least_thirty_hostile_submissions():
+    assert len(ATTACKS) + len(FILE_ATTACKS) >= 30
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_when_a_submission_attacks_the_grader_then_it_gets_exactly_its_honest_score(attack_run, name):
+    code, expected, text = ATTACKS[name]
+    student = name.rstrip("+")
+    outcome = _outcome(attack_run, student)
+    assert outcome.score == pytest.approx(expected, abs=0.01), (outcome.score, outcome.message)
+    assert outcome.max_score == 10.0
+    if text:
+        assert text in _autograded_text(attack_run, student).replace("\u00a0", " ")
+
+
+@pytest.mark.parametrize("name", sorted(FILE_ATTACKS))
+def test_when_the_notebook_file_is_tampered_with_then_pristine_tests_and_points_are_restored(attack_run, name):
+    outcome = _outcome(attack_run, name)
+    assert (outcome.score, outcome.max_score) == (0.0, 10.0), outcome.message
+    path = attack_run["result"].workspace / "autograded" / name / DEMO_ASSIGNMENT / NOTEBOOK
+    notebook = nbformat.read(path, as_version=4)
+    tests = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_gradient_affine"]
+    assert len(tests) == 1 and tests[0].cell_type == "code"
+    assert "BEGIN HIDDEN TESTS" in tests[0].source and tests[0].metadata["nbgrader"]["points"] == 2
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_when_attacks_are_graded_then_honest_controls_keep_full_marks(attack_run):
+    for student in HONEST:
+        assert _outcome(attack_run, student).score == 9.0
+
+
+def test_when_attacks_are_graded_then_the_gradebook_holds_no_tampered_score(attack_run):
+    db = f"sqlite:///{attack_run['result'].workspace / 'gradebook.db'}"
+    with Gradebook(db) as gradebook:
+        for outcome in attack_run["result"].outcomes:
+            submission = gradebook.find_submission(DEMO_ASSIGNMENT, outcome.student_id)
+            assert submission.score == pytest.approx(outcome.score)
+            assert submission.score <= 10.0
+
+
+def test_when_grading_ends_then_no_student_process_is_left(attack_run):
+    assert _nobody_processes() == []
+
+
+def test_when_grading_ends_then_nothing_was_written_outside_the_sandbox(attack_run):
+    assert not HOST_MARKER.exists()
+    assert tree_digest(attack_run["root"]) == attack_run["before"]
+    for name, digest in attack_run["repo_before"].items():
+        assert tree_digest(REPO_ROOT / name) == digest, name
+
+
+def test_when_a_function_looks_for_the_hidden_tests_then_it_finds_nothing(attack_run):
+    text = _autograded_text(attack_run, "lecture-des-tests")
+    assert "ESPION False False" in text
+
+
+def test_when_feedback_is_written_then_it_never_shows_hidden_tests(attack_run):
+    for page in (attack_run["result"].workspace / "feedback").rglob("*.html"):
+        content = page.read_text(encoding="utf-8")
+        assert 'hidden_rng("ex01.' not in content and "### BEGIN HIDDEN TESTS" not in content, page
+
+
+def test_when_honest_submissions_are_graded_then_sandbox_and_stock_nbgrader_agree(tmp_path):
+    blank, perfect = _blank_and_perfect()
+    files = {p.parts[0]: c for p, c in demo_files().items()}
+    root = tmp_path / "rendus"
+    _write(root, "parfait", perfect)
+    _write(root, "partiel", json.loads(files["demo-partiel"]))
+    _write(root, "vierge", blank)
+    sandboxed = run(root, tmp_path / "bac-a-sable")
+    stock = run(root, tmp_path / "nbgrader", sandboxed=False)
+    scores = lambda result: {o.student_id: o.score for o in result.outcomes}  # noqa: E731
+    assert scores(sandboxed) == scores(stock) == {"parfait": 9.0, "partiel": 4.0, "vierge": 0.0}
+
+
+def test_when_the_sandbox_cannot_start_then_grading_is_refused_in_french(tmp_path, monkeypatch):
+    from autograder import grade
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    _blank, perfect = _blank_and_perfect()
+    root = tmp_path / "rendus"
+    _write(root, "a", perfect)
+    with pytest.raises(grade.GradingError, match="Correction refusée.*bubblewrap"):
+        run(root, tmp_path / "out")
+    assert not (tmp_path / "out" / "autograded").exists()
