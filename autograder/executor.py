@@ -74,7 +74,7 @@ def rebuild(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
 
 
 def rebuild_bytes(template: Path, raw: bytes) -> bytes:
-    """A submitted notebook rebuilt on ``template`` (the released student version): only answers are kept."""
+    """A submitted notebook rebuilt on ``template`` (the source notebook): only its answers are kept."""
     submitted = nbformat.reads(raw.decode("utf-8"), as_version=4)
     rebuilt = rebuild(nbformat.read(template, as_version=4), submitted)
     return nbformat.writes(rebuilt).encode("utf-8")

@@ -281,9 +281,9 @@ def run(
     if sandboxed:
         from .executor import rebuild_bytes
 
-        # Only the answers of each copy reach nbgrader: tests, points and metadata come from release/.
+        # Only the answers of each copy reach nbgrader: tests, points and metadata come from source/.
         def transform(raw: bytes, name: str, notebook: str) -> bytes:
-            return rebuild_bytes(course_root / "release" / name / notebook, raw)
+            return rebuild_bytes(workspace / "source" / name / notebook, raw)
 
     try:
         collection = collect(
