@@ -66,9 +66,9 @@ def _rebuild_error(error: dict) -> Exception:
 class Runner:
     """Client side of the student's process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, fresh: bool = False) -> None:
         self.settings = settings
-        if sandbox.fast_path_available():
+        if sandbox.fast_path_available() and not fresh:
             # This process is warm (TensorFlow imported) and holds no secret yet: fork it into a sandbox.
             self.pid, self.write_fd, self.read_fd = sandbox.fork_runner(settings.limits, settings.slot)
             self.process = None
@@ -288,6 +288,8 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
             if cell.get("test"):
                 outputs[index] = [_error("SandboxUnavailable", runner)]
         return json.dumps(outputs)
+    done: list[str] = []  # student-side cells that ran, to replay in a new process after a crash
+    restarted = False
     try:
         for index, cell in enumerate(cells):
             if cell.get("cell_type") != "code":
@@ -296,6 +298,21 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
                 outputs[index] = _run_test(cell, index, namespace, runner, sources)
                 continue
             outputs[index] = _run_student_cell(cell, runner)
+            if runner.gone and not restarted:
+                # The cell killed its process (time limit, crash): as Jupyter would after a restart,
+                # go on in a fresh sandboxed process (a new interpreter: this one now holds the tests)
+                # with the cells that had run before.
+                restarted = True
+                try:
+                    runner = Runner(settings, fresh=True)
+                    for source in done:
+                        runner.request({"op": "exec", "source": source})
+                except (StudentProcessGone, sandbox.SandboxUnavailable, OSError):
+                    pass
+                for name in [n for n, v in namespace.items() if isinstance(v, RemoteFunction)]:
+                    del namespace[name]
+            elif not any(o.get("output_type") == "error" for o in outputs[index]):
+                done.append(cell["source"])
             if cell.get("instructor"):
                 _run_here(cell["source"], namespace, f"<cellule {index}>")
                 # Helpers marked @in_student_process run where the student's functions live.

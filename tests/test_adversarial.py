@@ -133,10 +133,15 @@ def gradient_affine(a, b, x):
     "systemexit+": ('''
 raise SystemExit
 ''' + RIGHT_AFFINE, 7.0, None),
+    # The process dies: the cell is reported, the next cells run in a fresh process (as after a restart).
     "os-exit": ('''
 import os
 os._exit(0)
 ''', 0.0, "arrêté"),
+    "os-exit-puis-bonnes-reponses+": ('''
+import os
+os._exit(0)
+''' + RIGHT_AFFINE, 7.0, "arrêté"),
     # In its own PID namespace the student's process is PID 1: the kernel ignores this signal.
     "kill-9": ('''
 import os, signal
@@ -198,7 +203,8 @@ subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30); open('/tmp
     "lecture-fichiers-du-cours": ('''
 import os, glob
 found = [p for p in ["../../../source", "../../../gradebook.db", "/work/main/source", "/work/main/nbgrader_config.py",
-                      "/root", "/etc/passwd", os.path.expanduser("~/.ssh")] if os.path.exists(p) and os.access(p, os.R_OK)]
+                      "/root/.ssh", "/root/.bash_history", "/etc/passwd", os.path.expanduser("~/.ssh")]
+         if os.path.exists(p) and os.access(p, os.R_OK)]
 found += glob.glob("/*/*.db") + glob.glob("/work/*/source") + glob.glob("/work/*/*.db") + glob.glob("/work/*/release")
 print("TROUVE", found)
 ''', 0.0, "TROUVE []"),
@@ -372,7 +378,7 @@ def attack_run(tmp_path_factory):
         encoding="utf-8",
     )
     before = tree_digest(root)
-    repo_before = {name: tree_digest(REPO_ROOT / name) for name in ("source", "autograder")}
+    repo_before = {name: tree_digest(REPO_ROOT / name) for name in ("source", "release", "demo")}
     result = run(root, base / "out", course_root=course)
     return {"result": result, "root": root, "before": before, "repo_before": repo_before, "base": base}
 
