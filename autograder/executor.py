@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import multiprocessing
 import os
@@ -114,7 +116,11 @@ class SandboxedExecute(NbGraderPreprocessor):
         source = self._source_notebook(resources)
         rebuilt = rebuild(source, nb)
         student = str(resources["nbgrader"]["student"])
-        outputs, failure = self._run(rebuilt, student)
+        roles_json = json.dumps(cell_roles(rebuilt))
+        outputs, failure = PRECOMPUTED.pop(_key(student, roles_json), (None, None))
+        if outputs is None and failure is None:
+            settings, _ = settings_from(self.config)
+            outputs, failure = run_sandboxed(roles_json, student, settings, self.timeout)
         for index, cell in enumerate(rebuilt.cells):
             if cell.cell_type != "code":
                 continue
@@ -131,32 +137,79 @@ class SandboxedExecute(NbGraderPreprocessor):
         nb.cells, nb.metadata = rebuilt.cells, rebuilt.metadata
         return nb, resources
 
-    def _run(self, notebook: NotebookNode, student: str) -> tuple[list[list[dict]], str | None]:
-        from .sandbox import Limits
 
-        settings = tester.Settings(
-            cell_timeout=self.cell_timeout,
-            limits=Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_mb * 1024 * 1024),
-        )
-        context = _context()
-        receiver, sender = context.Pipe(duplex=True)
-        process = context.Process(target=_child, args=(sender, student, settings))
-        process.start()
-        sender.close()
+def settings_from(config) -> tuple["tester.Settings", float]:
+    """The sandbox settings configured for SandboxedExecute (nbgrader_config.py)."""
+    from .sandbox import Limits
+
+    configured = SandboxedExecute(config=config)
+    return tester.Settings(
+        cell_timeout=configured.cell_timeout,
+        limits=Limits(cpu_seconds=configured.cpu_seconds, memory_bytes=configured.memory_mb * 1024 * 1024),
+    ), configured.timeout
+
+
+def _key(student: str, roles_json: str) -> str:
+    return hashlib.sha256(student.encode() + b"\0" + roles_json.encode()).hexdigest()
+
+
+#: Outputs computed ahead (in parallel) for the notebooks nbgrader is about to autograde.
+PRECOMPUTED: dict[str, tuple[list, str | None]] = {}
+
+
+def run_sandboxed(roles_json: str, student: str, settings: "tester.Settings", timeout: float) -> tuple[list, str | None]:
+    """Execute one rebuilt notebook in a fresh sandbox; (outputs per cell, or a French failure)."""
+    context = _context()
+    receiver, sender = context.Pipe(duplex=True)
+    process = context.Process(target=_child, args=(sender, student, settings))
+    process.start()
+    sender.close()
+    try:
+        receiver.send_bytes(roles_json.encode("utf-8"))
+        if not receiver.poll(timeout):
+            return [], f"délai total dépassé ({timeout:.0f} s) : la correction de ce rendu a été arrêtée."
+        data = json.loads(receiver.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
+    except (EOFError, OSError, ValueError) as exc:
+        return [], f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__})."
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        process.join(10)
+    cells = json.loads(roles_json)
+    if isinstance(data, dict):
+        return [], str(data.get("failure", "échec inconnu"))[:500]
+    if not isinstance(data, list) or len(data) != len(cells):
+        return [], "résultat incomplet du processus de correction."
+    return data, None
+
+
+def precompute(jobs, config, workers, on_done=None) -> None:
+    """Run the sandboxed part of many submissions at once, before nbgrader records them one by one.
+
+    ``jobs``: (student, assignment, source notebook, submitted notebook) tuples.
+    """
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings, timeout = settings_from(config)
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(workers):
+        slots.put(slot)
+
+    def work(job):
+        student, assignment, source_path, submitted_path = job
+        roles_json = json.dumps(cell_roles(rebuild(nbformat.read(source_path, as_version=4),
+                                                   nbformat.read(submitted_path, as_version=4))))
+        slot = slots.get()
         try:
-            receiver.send_bytes(json.dumps(cell_roles(notebook)).encode("utf-8"))
-            if not receiver.poll(self.timeout):
-                return [], f"délai total dépassé ({self.timeout:.0f} s) : la correction de ce rendu a été arrêtée."
-            data = json.loads(receiver.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
-        except (EOFError, OSError, ValueError) as exc:
-            return [], f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__})."
+            result = run_sandboxed(roles_json, student, dataclasses.replace(settings, slot=slot), timeout)
         finally:
-            receiver.close()
-            if process.is_alive():
-                process.kill()
-            process.join(10)
-        if isinstance(data, dict):
-            return [], str(data.get("failure", "échec inconnu"))[:500]
-        if not isinstance(data, list) or len(data) != len(notebook.cells):
-            return [], "résultat incomplet du processus de correction."
-        return data, None
+            slots.put(slot)
+        PRECOMPUTED[_key(student, roles_json)] = result
+        if on_done:
+            on_done(student, assignment)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(work, job) for job in jobs]:
+            future.result()

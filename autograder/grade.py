@@ -223,6 +223,7 @@ def run(
     force: bool = False,
     report: bool = True,
     sandboxed: bool = True,
+    workers: int | None = None,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunResult:
@@ -316,15 +317,35 @@ def run(
 
     journal = {} if force else _load_journal(workspace)
     sources_digest = {name: _digest(workspace / "source" / name) for name in used}
+
+    def fingerprint_of(student: str, name: str) -> dict:
+        return {"submission": collection.digests.get((student, name), ""), "source": sources_digest[name]}
+
+    def up_to_date(student: str, name: str) -> bool:
+        previous = journal.get(f"{student}/{name}")
+        return bool(previous) and previous.get("fingerprint") == fingerprint_of(student, name) and (
+            workspace / "autograded" / student / name).is_dir()
+
     if on_start:
         on_start(len(collection.ready))
+    to_grade = [(s, a) for s, a in collection.ready if not up_to_date(s, a)]
+    if sandboxed and to_grade:
+        # The costly part (running the code, in sandboxes) for every submission at once, on every core;
+        # nbgrader then records the results one by one (a single writer to the gradebook).
+        from .executor import precompute
+
+        jobs = [
+            (student, name, workspace / "source" / name / notebook, workspace / "submitted" / student / name / notebook)
+            for student, name in to_grade
+            for notebook in assignments[name].notebooks
+        ]
+        precompute(jobs, config, workers or os.cpu_count() or 1, on_done=on_progress)
     for student, name in collection.ready:
-        if on_progress:
+        if on_progress and not (sandboxed and (student, name) in to_grade):
             on_progress(student, name)
         key = f"{student}/{name}"
-        fingerprint = {"submission": collection.digests.get((student, name), ""), "source": sources_digest[name]}
-        previous = journal.get(key)
-        if previous and previous.get("fingerprint") == fingerprint and (workspace / "autograded" / student / name).is_dir():
+        fingerprint = fingerprint_of(student, name)
+        if up_to_date(student, name):
             outcome = _read_outcome(api, workspace, student, name, seconds=0.0)
             outcome.reused = True
         else:

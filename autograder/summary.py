@@ -46,11 +46,10 @@ class ProgressDisplay:
         self.task = self.progress.add_task("", total=total)
 
     def advance(self, student: str, assignment: str) -> None:
+        """One more submission done."""
         if self.task is None:
             return
-        task = self.progress.tasks[self.task]
-        if task.description:
-            self.progress.advance(self.task)
+        self.progress.advance(self.task)
         self.progress.update(self.task, description=f"{student} · {assignment}")
 
 
@@ -75,11 +74,11 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         )
     console.print(table)
     graded = [o for o in result.outcomes if o.status == GRADED]
-    timed = [o for o in graded if not o.reused]
-    per_submission = sum(o.seconds for o in timed) / len(timed) if timed else 0.0
+    fresh = [o for o in graded if not o.reused]
+    per_submission = result.seconds / len(fresh) if fresh else 0.0
     console.print(
-        f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {_number(result.seconds)} s "
-        f"({_number(per_submission)} s par rendu corrigé)."
+        f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {_number(result.seconds)} s"
+        + (f" ({_number(per_submission)} s par rendu corrigé, préparation comprise)." if fresh else ".")
     )
     reused = sum(1 for o in result.outcomes if o.reused)
     if reused:
