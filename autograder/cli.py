@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--sans-bac-a-sable", dest="sandboxed", action="store_false",
                        help="exécute le code des étudiant·es sans bac à sable, comme nbgrader ordinaire "
                             "(à réserver à du code de confiance)")
+    grade.add_argument("--workers", type=int, metavar="N",
+                       help="nombre de copies exécutées en même temps, chacune dans son bac à sable "
+                            "(défaut : le nombre de cœurs)")
     grade.add_argument("--force", action="store_true",
                        help="recorrige aussi les rendus inchangés depuis la correction précédente")
 
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.submissions, args.out,
                     roster=args.roster, assignment=args.assignment, db_url=args.db,
                     max_bytes=int(args.max_size_mo * 1024 * 1024) if args.max_size_mo else None,
-                    reset=args.reset, force=args.force, sandboxed=args.sandboxed,
+                    reset=args.reset, force=args.force, sandboxed=args.sandboxed, workers=args.workers,
                     on_start=display.start, on_progress=display.advance,
                 )
         except GradingError as exc:
