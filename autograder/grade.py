@@ -357,6 +357,18 @@ def run(
             outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
         result.outcomes.append(outcome)
 
+    for name in sorted({a for _, a in collection.ready}):
+        feedback = api.generate_feedback(name, force=True)
+        for outcome in result.outcomes:
+            if outcome.assignment != name or outcome.status != GRADED:
+                continue
+            page = workspace / "feedback" / outcome.student_id / name
+            outcome.feedback = page if page.is_dir() else None
+            if not feedback["success"] and outcome.feedback is None:
+                outcome.message = "\u00a0; ".join(
+                    filter(None, [outcome.message, f"retour non généré : {_last_error_line(feedback)}"])
+                )
+
     with Gradebook(api.coursedir.db_url) as gradebook:
         for problem in collection.problems:
             max_score = 0.0
@@ -452,9 +464,5 @@ def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str)
             f"la correction automatique a échoué : {_last_error_line(graded)}",
             seconds=time.perf_counter() - started,
         )
-    feedback = api.generate_feedback(assignment, student, force=True)
-    outcome = _read_outcome(api, workspace, student, assignment, time.perf_counter() - started)
-    if not feedback["success"]:
-        outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {_last_error_line(feedback)}"]))
-        outcome.feedback = None
-    return outcome
+    # Feedback pages are generated afterwards, for every student of the assignment in one nbgrader run.
+    return _read_outcome(api, workspace, student, assignment, time.perf_counter() - started)

@@ -52,7 +52,8 @@ def make_submissions(root: Path, n: int) -> dict[str, str]:
             notebook = json.loads(json.dumps(perfect))
             for cell in notebook["cells"]:
                 if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "gradient_affine":
-                    cell["source"] = SLOW + cell["source"]
+                    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+                    cell["source"] = SLOW + source
         else:
             notebook = json.loads(files["demo-vierge"])
         folder = root / student / DEMO_ASSIGNMENT
