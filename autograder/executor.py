@@ -58,17 +58,21 @@ def _child(connection, student_id: str, settings: tester.Settings) -> None:
 
 def rebuild(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     """The notebook to grade: the source's cells, with the student's answers by grade_id."""
-    answers = {}
+    answers, checksums = {}, {}
     for cell in submitted.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if isinstance(meta, dict) and meta.get("solution") and meta.get("grade_id"):
             answers[meta["grade_id"]] = cell.get("source", "")  # the last copy wins, as in nbgrader
+            # The stub's checksum lets nbgrader recognise an untouched answer (0 and « No response. »).
+            checksums[meta["grade_id"]] = meta.get("checksum")
     rebuilt = nbformat.v4.new_notebook(metadata=source.metadata)
     for cell in source.cells:
         copy = nbformat.from_dict(json.loads(json.dumps(cell)))
         meta = copy.get("metadata", {}).get("nbgrader", {})
         if meta.get("solution"):
             copy.source = answers.get(meta.get("grade_id"), MISSING_ANSWER if copy.cell_type == "code" else "")
+            if isinstance(checksums.get(meta.get("grade_id")), str):
+                meta["checksum"] = checksums[meta["grade_id"]]
         if copy.cell_type == "code":
             copy.outputs, copy.execution_count = [], None
         rebuilt.cells.append(copy)

@@ -117,8 +117,8 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
         top = stats["max_scores"][assignment]
         body.append(f"<h2>{html.escape(assignment)}</h2>")
         body.append(
-            f"<p>Moyenne{NBSP}: {_fr(statistics.mean(values))} / {_fr(top)}{NBSP}; "
-            f"médiane{NBSP}: {_fr(statistics.median(values))}{NBSP}; {len(values)} copie(s).</p>"
+            f"<p>Moyenne : {_fr(statistics.mean(values))} / {_fr(top)} ; "
+            f"médiane : {_fr(statistics.median(values))} ; {len(values)} copie(s).</p>"
         )
         body.append("<h3>Distribution des notes</h3>")
         fig, ax = plt.subplots(figsize=(6, 3))

@@ -92,6 +92,8 @@ def french_string_literals(path: Path) -> list[tuple[int, str]]:
     tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
     kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
     for token in tokens:
+        if token.string.startswith(('"' * 3, "'" * 3)):
+            continue  # docstrings are English, for developers
         if token.type in kinds and re.search(r"[éèêàâçùûôîœ«]", token.string):
             found.append((token.start[0], token.string))
     return found

@@ -245,19 +245,24 @@ def test_when_a_run_is_repeated_then_grades_are_identical_and_nothing_is_duplica
     assert read_grades(forced.grades_csv) == read_grades(first.grades_csv)
 
 
-def test_when_a_run_is_interrupted_then_the_next_run_resumes(tmp_path, notebooks):
+def test_when_a_run_is_interrupted_then_the_next_run_resumes(tmp_path, notebooks, monkeypatch):
+    from autograder import grade
+
     root = tmp_path / "rendus"
     for student, kind in (("a", "perfect"), ("b", "partial"), ("c", "blank")):
         write_submission(root, student, notebooks[kind])
-    seen = []
+    original, calls = grade._grade_one, []
 
-    def stop_at_second(student: str, assignment: str) -> None:
-        seen.append(student)
-        if len(seen) == 2:
-            raise KeyboardInterrupt
+    def stop_at_second(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the instructor presses Ctrl+C while nbgrader records the grades
+        return original(*args, **kwargs)
 
+    monkeypatch.setattr(grade, "_grade_one", stop_at_second)
     with pytest.raises(KeyboardInterrupt):
-        run(root, tmp_path / "out", on_progress=stop_at_second)
+        run(root, tmp_path / "out")
+    monkeypatch.setattr(grade, "_grade_one", original)
     resumed = run(root, tmp_path / "out")
     reused = {o.student_id for o in resumed.outcomes if o.reused}
     assert reused == {"a"}
