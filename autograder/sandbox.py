@@ -203,6 +203,9 @@ def _enter_sandbox(read_fd: int, write_fd: int, limits: Limits, uid: int) -> Non
     root = "/tmp/.autograder-root"
     os.makedirs(root, mode=0o700, exist_ok=True)
     _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    # /tmp first: a Python installed under /tmp (a checkout there) is bound inside it, not hidden by it.
+    os.makedirs(f"{root}/tmp", exist_ok=True)
+    _mount(libc, "tmpfs", f"{root}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
     for path in ["/usr", *_python_paths()]:
         target = root + path
         os.makedirs(target, exist_ok=True)
@@ -216,8 +219,6 @@ def _enter_sandbox(read_fd: int, write_fd: int, limits: Limits, uid: int) -> Non
     for device in ("null", "zero", "urandom", "random"):
         open(f"{root}/dev/{device}", "w").close()
         _mount(libc, f"/dev/{device}", f"{root}/dev/{device}", None, MS_BIND)
-    os.makedirs(f"{root}/tmp", exist_ok=True)
-    _mount(libc, "tmpfs", f"{root}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
     os.makedirs(f"{root}/proc", exist_ok=True)
     _mount(libc, "proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV)
     _mount(libc, None, root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
