@@ -454,9 +454,9 @@ class Grader:
         passed = sum(weight for _, weight, failure in self.parts if failure is None)
         score = round(self.points * passed / total, 2) if total and not self.blocked else 0.0
         if passed == total and total and not self.blocked:
-            print(f"✔ {self.question} : tous les tests sont réussis ({_number(score)} / {_number(self.points)}).")
+            print(f"✔ {self.question} : tous les tests sont réussis ({format_number(score)} / {format_number(self.points)}).")
             return float(score)
-        lines = [f"✘ {self.question} : {_number(score)} / {_number(self.points)}"]
+        lines = [f"✘ {self.question} : {format_number(score)} / {format_number(self.points)}"]
         if self.blocked:
             lines[0] += " (condition non remplie : aucun point pour cette question)"
         for label, _, failure in self.parts:
@@ -469,7 +469,8 @@ class Grader:
         return float(score)
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
+    """A number as French text: at most two decimals, a decimal comma."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text.replace(".", ",")
 

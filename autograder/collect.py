@@ -109,14 +109,6 @@ def check_notebook_bytes(raw: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYT
     return None, data
 
 
-def check_notebook(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
-    """Return a French reason why ``path`` is not a gradable notebook, or None if it is."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        return check_notebook_bytes(b"x" * (max_bytes + 1), path.name, max_bytes)[0]
-    return check_notebook_bytes(path.read_bytes(), path.name, max_bytes)[0]
-
-
 def cell_grade_ids(data: dict) -> set[str]:
     ids = set()
     for cell in data.get("cells", []):

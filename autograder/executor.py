@@ -18,7 +18,6 @@ import dataclasses
 import hashlib
 import json
 import multiprocessing
-import os
 from pathlib import Path
 from typing import Any
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.plugins.export import CsvExportPlugin
 
 if TYPE_CHECKING:
     from .grade import Outcome
@@ -77,20 +76,6 @@ def export_grades(db_url: str, path: Path, assignments: list[str], outcomes: dic
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-
-
-class CourseCsvExport(CsvExportPlugin):
-    """``nbgrader export --exporter=autograder.export.CourseCsvExport``: the same grades.csv from plain nbgrader."""
-
-    def export(self, gradebook: Gradebook) -> None:
-        dest = self.to or "grades.csv"
-        rows = grade_rows(gradebook, list(self.assignment), {})
-        if self.student:
-            rows = [r for r in rows if r["student_id"] in self.student]
-        with open(dest, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
 
 
 def export_moodle(

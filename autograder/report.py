@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from .checks import format_number
+
 if TYPE_CHECKING:
     from .grade import RunResult
 
 NBSP = "\u00a0"
-
-
-def _fr(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 def _figure(fig) -> str:
@@ -117,8 +114,8 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
         top = stats["max_scores"][assignment]
         body.append(f"<h2>{html.escape(assignment)}</h2>")
         body.append(
-            f"<p>Moyenne : {_fr(statistics.mean(values))} / {_fr(top)} ; "
-            f"médiane : {_fr(statistics.median(values))} ; {len(values)} copie(s).</p>"
+            f"<p>Moyenne : {format_number(statistics.mean(values))} / {format_number(top)} ; "
+            f"médiane : {format_number(statistics.median(values))} ; {len(values)} copie(s).</p>"
         )
         body.append("<h3>Distribution des notes</h3>")
         fig, ax = plt.subplots(figsize=(6, 3))

@@ -6,12 +6,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .checks import format_number
 from .grade import GRADED, RunResult
-
-
-def _number(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 class ProgressDisplay:
@@ -67,7 +63,7 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         table.add_row(
             outcome.assignment,
             outcome.student_id,
-            f"{_number(outcome.score)} / {_number(outcome.max_score)}",
+            f"{format_number(outcome.score)} / {format_number(outcome.max_score)}",
             outcome.status,
             outcome.message,
             style=style,
@@ -77,8 +73,8 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     fresh = [o for o in graded if not o.reused]
     per_submission = result.seconds / len(fresh) if fresh else 0.0
     console.print(
-        f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {_number(result.seconds)} s"
-        + (f" ({_number(per_submission)} s par rendu corrigé, préparation comprise)." if fresh else ".")
+        f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {format_number(result.seconds)} s"
+        + (f" ({format_number(per_submission)} s par rendu corrigé, préparation comprise)." if fresh else ".")
     )
     reused = sum(1 for o in result.outcomes if o.reused)
     if reused:

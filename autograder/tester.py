@@ -17,12 +17,10 @@ import io
 import json
 import os
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from . import checks, protocol, sandbox
 

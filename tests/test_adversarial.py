@@ -8,7 +8,6 @@ with honest controls before and after; each test then checks one outcome.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path

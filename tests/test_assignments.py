@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from autograder.course import REPO_ROOT, find_assignments
 from autograder.demo import check_demo

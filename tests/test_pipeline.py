@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 import glob
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
