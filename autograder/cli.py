@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--workers", type=int, metavar="N",
                        help="nombre de copies exécutées en même temps, chacune dans son bac à sable "
                             "(défaut : le nombre de cœurs)")
+    grade.add_argument("--scheduler", metavar="tcp://HOTE:PORT",
+                       help="répartit l'exécution des copies sur une grappe Dask (adresse de son ordonnanceur) ; "
+                            "par défaut, tout s'exécute sur cette machine")
     grade.add_argument("--force", action="store_true",
                        help="recorrige aussi les rendus inchangés depuis la correction précédente")
 
@@ -74,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                     roster=args.roster, assignment=args.assignment, db_url=args.db,
                     max_bytes=int(args.max_size_mo * 1024 * 1024) if args.max_size_mo else None,
                     reset=args.reset, force=args.force, sandboxed=args.sandboxed, workers=args.workers,
+                    scheduler=args.scheduler,
                     on_start=display.start, on_progress=display.advance,
                 )
         except GradingError as exc:

@@ -39,20 +39,12 @@ def _context():
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
+        # Everything a test process needs is imported once, in the server. The children's target
+        # (tester.serve_one) lives in a module that does not import nbgrader: an import left to each
+        # child costs up to 1.7 s per submission. (The main module is not re-imported in the children
+        # when the grader runs as ``python -m autograder`` or ``python -c``.)
         _CONTEXT.set_forkserver_preload(["autograder.tester", "tensorflow", "IPython.core.interactiveshell"])
     return _CONTEXT
-
-
-def _child(connection, student_id: str, settings: tester.Settings) -> None:
-    try:
-        tester.preload()
-        runner = tester.start_runner(settings)  # forked before the cells (hidden tests) arrive
-        cells_json = connection.recv_bytes().decode("utf-8")
-        connection.send_bytes(tester.run_cells(cells_json, student_id, settings, runner).encode("utf-8"))
-    except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
-        connection.send_bytes(json.dumps({"failure": f"{type(exc).__name__} : {exc}"}).encode("utf-8"))
-    finally:
-        connection.close()
 
 
 def rebuild(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
@@ -164,7 +156,7 @@ def run_sandboxed(roles_json: str, student: str, settings: "tester.Settings", ti
     """Execute one rebuilt notebook in a fresh sandbox; (outputs per cell, or a French failure)."""
     context = _context()
     receiver, sender = context.Pipe(duplex=True)
-    process = context.Process(target=_child, args=(sender, student, settings))
+    process = context.Process(target=tester.serve_one, args=(sender, student, settings))
     process.start()
     sender.close()
     try:
@@ -187,32 +179,77 @@ def run_sandboxed(roles_json: str, student: str, settings: "tester.Settings", ti
     return data, None
 
 
-def precompute(jobs, config, workers, on_done=None) -> None:
-    """Run the sandboxed part of many submissions at once, before nbgrader records them one by one.
+def warm_up() -> None:
+    """Start the warm server now (it imports TensorFlow in the background while nbgrader prepares)."""
+    from multiprocessing import forkserver
 
-    ``jobs``: (student, assignment, source notebook, submitted notebook) tuples.
+    _context()
+    forkserver.ensure_running()
+
+
+def _prepare(job) -> str:
+    student, assignment, source_path, submitted_path = job
+    return json.dumps(cell_roles(rebuild(nbformat.read(source_path, as_version=4),
+                                         nbformat.read(submitted_path, as_version=4))))
+
+
+def precompute(jobs, config, workers, cluster=None):
+    """Run the sandboxed part of many submissions at once; yield each (student, assignment) when ready.
+
+    ``jobs``: (student, assignment, source notebook, submitted notebook) tuples. The results wait in
+    PRECOMPUTED for nbgrader, which records them one by one (a single writer to the gradebook) while
+    the next submissions run. At most a few submissions per worker are run ahead of nbgrader, so
+    memory does not grow with the size of the class.
+
+    With ``cluster`` (a cluster.Cluster), the submissions run on the Dask cluster's workers instead
+    of this machine; only their outputs come back.
     """
-    import queue
-    from concurrent.futures import ThreadPoolExecutor
-
     settings, timeout = settings_from(config)
+    pending_notebooks: dict[tuple[str, str], int] = {}
+    for student, assignment, _, _ in jobs:
+        pending_notebooks[(student, assignment)] = pending_notebooks.get((student, assignment), 0) + 1
+    if cluster is not None:
+        results = cluster.run(jobs, _prepare, _key, settings, timeout)
+    else:
+        results = _run_locally(jobs, settings, timeout, workers)
+    for (student, assignment), key, result in results:
+        PRECOMPUTED[key] = result
+        pending_notebooks[(student, assignment)] -= 1
+        if pending_notebooks[(student, assignment)] == 0:
+            yield student, assignment
+
+
+def _run_locally(jobs, settings, timeout: float, workers: int):
+    """Yield ((student, assignment), key, result) as the sandboxes finish, ``workers`` at a time."""
+    import queue
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     slots: queue.Queue[int] = queue.Queue()
     for slot in range(workers):
         slots.put(slot)
 
     def work(job):
-        student, assignment, source_path, submitted_path = job
-        roles_json = json.dumps(cell_roles(rebuild(nbformat.read(source_path, as_version=4),
-                                                   nbformat.read(submitted_path, as_version=4))))
+        student, assignment = job[0], job[1]
+        roles_json = _prepare(job)
         slot = slots.get()
         try:
             result = run_sandboxed(roles_json, student, dataclasses.replace(settings, slot=slot), timeout)
         finally:
             slots.put(slot)
-        PRECOMPUTED[_key(student, roles_json)] = result
-        if on_done:
-            on_done(student, assignment)
+        return (student, assignment), _key(student, roles_json), result
 
+    window = 2 * workers  # submissions started ahead of the ones nbgrader is recording
+    remaining = iter(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(work, job) for job in jobs]:
-            future.result()
+        running = set()
+        while True:
+            while len(running) < window:
+                job = next(remaining, None)
+                if job is None:
+                    break
+                running.add(pool.submit(work, job))
+            if not running:
+                return
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()

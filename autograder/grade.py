@@ -224,6 +224,7 @@ def run(
     report: bool = True,
     sandboxed: bool = True,
     workers: int | None = None,
+    scheduler: str | None = None,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunResult:
@@ -255,6 +256,43 @@ def run(
                 f"Correction refusée : {exc} Le code des étudiant·es ne s'exécute jamais hors du bac à sable, "
                 "sauf si vous le demandez explicitement (--sans-bac-a-sable)."
             ) from None
+    if scheduler and not sandboxed:
+        raise GradingError("La répartition sur une grappe Dask (--scheduler) n'existe qu'avec le bac à sable.")
+    remote = None
+    if sandboxed and scheduler:
+        from .cluster import Cluster, ClusterError
+
+        try:
+            remote = Cluster.connect(scheduler)
+        except ClusterError as exc:
+            raise GradingError(f"Correction refusée : {exc}") from None
+    elif sandboxed:
+        from . import sandbox
+        from .executor import warm_up
+
+        try:
+            sandbox.check()
+        except sandbox.SandboxUnavailable as exc:
+            raise GradingError(
+                f"Correction refusée : {exc} Le code des étudiant·es ne s'exécute jamais hors du bac à sable, "
+                "sauf si vous le demandez explicitement (--sans-bac-a-sable)."
+            ) from None
+        warm_up()  # TensorFlow is imported in the background while the submissions are collected
+    try:
+        return _run(
+            sources, workspace, course_root, roster=roster, assignment=assignment, db_url=db_url,
+            max_bytes=max_bytes, reset=reset, force=force, report=report, sandboxed=sandboxed, workers=workers,
+            remote=remote, on_progress=on_progress, on_start=on_start, started=started,
+        )
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+def _run(
+    sources: list[Path], workspace: Path, course_root: Path, *, roster, assignment, db_url, max_bytes, reset, force,
+    report, sandboxed, workers, remote, on_progress, on_start, started,
+) -> RunResult:
     if reset and workspace != course_root:
         reset_workspace(workspace)
     changed = changed_assignments(workspace, course_root)
@@ -330,8 +368,9 @@ def run(
         on_start(len(collection.ready))
     to_grade = [(s, a) for s, a in collection.ready if not up_to_date(s, a)]
     if sandboxed and to_grade:
-        # The costly part (running the code, in sandboxes) for every submission at once, on every core;
-        # nbgrader then records the results one by one (a single writer to the gradebook).
+        # The costly part (running the code, in sandboxes) runs for the next submissions on every core
+        # (or on a Dask cluster) while nbgrader records each finished one here: a single writer to the
+        # gradebook.
         from .executor import precompute
 
         jobs = [
@@ -339,35 +378,38 @@ def run(
             for student, name in to_grade
             for notebook in assignments[name].notebooks
         ]
-        precompute(jobs, config, workers or os.cpu_count() or 1, on_done=on_progress)
-    for student, name in collection.ready:
-        if on_progress and not (sandboxed and (student, name) in to_grade):
+        order = precompute(jobs, config, workers or os.cpu_count() or 1, cluster=remote)
+    else:
+        order = iter(to_grade)
+    graded: dict[tuple[str, str], Outcome] = {}
+    for student, name in order:
+        outcome = graded[(student, name)] = _grade_one(api, workspace, student, name)
+        if outcome.status == GRADED:
+            journal[f"{student}/{name}"] = {"fingerprint": fingerprint_of(student, name)}
+            _save_journal(workspace, journal)
+        if on_progress:
             on_progress(student, name)
-        key = f"{student}/{name}"
-        fingerprint = fingerprint_of(student, name)
-        if up_to_date(student, name):
+    for student, name in collection.ready:
+        outcome = graded.get((student, name))
+        if outcome is None:
             outcome = _read_outcome(api, workspace, student, name, seconds=0.0)
             outcome.reused = True
-        else:
-            outcome = _grade_one(api, workspace, student, name)
-            if outcome.status == GRADED:
-                journal[key] = {"fingerprint": fingerprint}
-                _save_journal(workspace, journal)
+            if on_progress:
+                on_progress(student, name)
         for note in collection.notes.get((student, name), []):
             outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
         result.outcomes.append(outcome)
 
     for name in sorted({a for _, a in collection.ready}):
-        feedback = api.generate_feedback(name, force=True)
+        students = sorted({s for s, a in collection.ready if a == name})
+        failure = generate_feedback(config, name, students, workers or os.cpu_count() or 1)
         for outcome in result.outcomes:
             if outcome.assignment != name or outcome.status != GRADED:
                 continue
             page = workspace / "feedback" / outcome.student_id / name
             outcome.feedback = page if page.is_dir() else None
-            if not feedback["success"] and outcome.feedback is None:
-                outcome.message = "\u00a0; ".join(
-                    filter(None, [outcome.message, f"retour non généré : {_last_error_line(feedback)}"])
-                )
+            if failure and outcome.feedback is None:
+                outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {failure}"]))
 
     with Gradebook(api.coursedir.db_url) as gradebook:
         for problem in collection.problems:
@@ -396,6 +438,53 @@ def run(
         result.report = write_report(result, api.coursedir.db_url, workspace / "rapport.html")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def generate_feedback(config: Config, assignment: str, students: list[str], workers: int) -> str | None:
+    """nbgrader's feedback pages of ``students``, ``workers`` processes at once; a French reason on failure.
+
+    The pages only read the gradebook: each process renders its share of the students
+    (nbgrader's ``student_id_exclude`` hides the others from it).
+    """
+    parts = min(workers, len(students) // 8)  # a process for a handful of pages costs more than it saves
+    if parts < 2 or any("," in s or "*" in s or "?" in s for s in students):
+        return _feedback_part(config, assignment, [])
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # this process has nbgrader imported: no import again
+    shares = [students[i::parts] for i in range(parts)]
+    running = []
+    for share in shares:
+        receiver, sender = context.Pipe(duplex=False)
+        others = [s for s in students if s not in set(share)]
+        process = context.Process(target=_feedback_child, args=(config, assignment, others, sender), daemon=True)
+        process.start()
+        sender.close()
+        running.append((process, receiver))
+    failures = []
+    for process, receiver in running:
+        try:
+            failures.append(receiver.recv())
+        except EOFError:
+            failures.append("le processus de génération des retours s'est arrêté")
+        process.join()
+    return next((f for f in failures if f), None)
+
+
+def _feedback_part(config: Config, assignment: str, excluded: list[str]) -> str | None:
+    part = Config(config)
+    part.CourseDirectory.student_id_exclude = ",".join(excluded)
+    feedback = NbGraderAPI(config=part).generate_feedback(assignment, force=True)
+    return None if feedback["success"] else _last_error_line(feedback)
+
+
+def _feedback_child(config: Config, assignment: str, excluded: list[str], connection) -> None:
+    try:
+        connection.send(_feedback_part(config, assignment, excluded))
+    except BaseException as exc:  # noqa: BLE001 - the parent needs a reason
+        connection.send(f"{type(exc).__name__} : {exc}")
+    finally:
+        connection.close()
 
 
 def _remove_submission(gradebook: Gradebook, assignment: str, student: str) -> None:

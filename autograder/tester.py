@@ -368,6 +368,19 @@ def _run_test(cell: dict, index: int, namespace: dict, runner: Runner, sources: 
     return result
 
 
+def serve_one(connection, student_id: str, settings: Settings) -> None:
+    """Entry point of a test process forked from the warm server: one submission, then exit."""
+    try:
+        preload()
+        runner = start_runner(settings)  # forked before the cells (hidden tests) arrive
+        cells_json = connection.recv_bytes().decode("utf-8")
+        connection.send_bytes(run_cells(cells_json, student_id, settings, runner).encode("utf-8"))
+    except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
+        connection.send_bytes(json.dumps({"failure": f"{type(exc).__name__} : {exc}"}).encode("utf-8"))
+    finally:
+        connection.close()
+
+
 def preload() -> None:
     """Imports shared by every test process (done once, before forking)."""
     from .course import prepare_environment

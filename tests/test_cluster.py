@@ -1,0 +1,92 @@
+"""Scale-out: the same grading, with the submissions run on the workers of a local Dask cluster."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import dask
+import pytest
+from distributed import Client, LocalCluster
+
+from autograder import grade
+from autograder.cluster import package_digest
+
+from .conftest import tree_digest
+from .test_grading import EXPECTED_DEMO_SCORES
+
+
+def _cluster(daemon: bool) -> LocalCluster:
+    with dask.config.set({"distributed.worker.daemon": daemon}):
+        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    local = _cluster(daemon=False)
+    try:
+        yield local
+    finally:
+        local.close()
+
+
+def test_when_a_scheduler_is_given_then_the_copies_run_on_its_workers_with_the_same_scores(
+    cluster, repo_root, tmp_path, demo_run
+):
+    submissions = repo_root / "demo" / "submitted"
+    before = tree_digest(submissions)
+    observer = Client(cluster.scheduler_address, set_as_default=False)
+    observer.get_task_stream()  # the scheduler records every task from now on
+    started = time.time()
+    result = grade.run(submissions, tmp_path / "notes", scheduler=cluster.scheduler_address)
+    scores = {o.student_id: o.score for o in result.outcomes}
+    assert scores == EXPECTED_DEMO_SCORES
+    # The same grades, feedback and exports as the local run (the demo_run fixture).
+    with result.grades_csv.open(encoding="utf-8") as ours, demo_run["result"].grades_csv.open(encoding="utf-8") as local:
+        keep = ("student_id", "score", "max_score", "status")
+        assert [{k: r[k] for k in keep} for r in csv.DictReader(ours)] == [
+            {k: r[k] for k in keep} for r in csv.DictReader(local)
+        ]
+    page = tmp_path / "notes" / "feedback" / "demo-partiel" / "ex01_premiers-pas" / "ex01_premiers-pas.html"
+    assert "multipliées par un même facteur" in page.read_text(encoding="utf-8")
+    # The three readable copies ran on the cluster's workers (the broken file never leaves the machine).
+    with observer:
+        stream = observer.get_task_stream(start=started)
+    copies = [task for task in stream if str(task["key"]).startswith("copie-")]
+    assert len(copies) == 3
+    assert {task["worker"] for task in copies} <= set(cluster.scheduler_info["workers"])
+    assert tree_digest(submissions) == before
+
+
+def test_when_workers_run_as_daemons_then_grading_is_refused_in_french(repo_root, tmp_path):
+    daemonic = _cluster(daemon=True)
+    try:
+        with pytest.raises(grade.GradingError, match="processus démon.*DASK_DISTRIBUTED__WORKER__DAEMON=False"):
+            grade.run(repo_root / "demo" / "submitted", tmp_path / "notes", scheduler=daemonic.scheduler_address)
+    finally:
+        daemonic.close()
+    assert not (tmp_path / "notes" / "gradebook.db").exists()
+
+
+def test_when_the_scheduler_cannot_be_reached_then_grading_is_refused_in_french(repo_root, tmp_path):
+    with pytest.raises(grade.GradingError, match="impossible de joindre l'ordonnanceur Dask « tcp://127.0.0.1:9 »"):
+        grade.run(repo_root / "demo" / "submitted", tmp_path / "notes", scheduler="tcp://127.0.0.1:9")
+
+
+def test_when_scale_out_is_asked_without_the_sandbox_then_it_is_refused(repo_root, tmp_path):
+    with pytest.raises(grade.GradingError, match="n'existe qu'avec le bac à sable"):
+        grade.run(repo_root / "demo" / "submitted", tmp_path / "notes", scheduler="tcp://127.0.0.1:9", sandboxed=False)
+
+
+def test_the_package_digest_changes_with_the_code(tmp_path, monkeypatch):
+    import autograder
+
+    copy = tmp_path / "autograder"
+    copy.mkdir()
+    for path in Path(autograder.__file__).parent.glob("*.py"):
+        (copy / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(autograder, "__file__", str(copy / "__init__.py"))
+    same = package_digest()
+    (copy / "checks.py").write_text((copy / "checks.py").read_text() + "\n# changed\n")
+    assert package_digest() != same
