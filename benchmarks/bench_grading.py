@@ -6,7 +6,8 @@ It generates N realistic submissions of ex01 (correct, partly wrong, slow, broke
 grades them with stock nbgrader (serial, one kernel per submission, no sandbox)
 and with the course's pipeline (sandbox on), checks that both give the same
 scores, and prints submissions per second, the ratio, the floor (CPU time of only
-executing the cells in an already-warm process) and the peak memory of a worker.
+executing the cells in an already-warm process), the peak memory of each kind of
+process and the memory of the main process along the run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -81,20 +81,60 @@ def stock(submissions: Path, work: Path) -> tuple[float, dict[str, float]]:
     return elapsed, scores
 
 
-def ours(submissions: Path, work: Path) -> tuple[float, dict[str, float]]:
-    """The course's pipeline, sandbox on (collect, autograde, feedback, exports; no report)."""
-    code = (
-        "import sys, json, time; sys.path.insert(0, %r)\n"
-        "from autograder.grade import run\n"
-        "from pathlib import Path\n"
-        "started = time.perf_counter()\n"
-        "result = run(Path(%r), Path(%r), report=False)\n"
-        "print(json.dumps({'seconds': time.perf_counter() - started,"
-        " 'scores': {o.student_id: o.score for o in result.outcomes}}))\n"
-    ) % (str(REPO), str(submissions), str(work / "ours"))
+OURS = """
+import json, sys, threading, time
+sys.path.insert(0, {repo!r})
+import psutil
+from pathlib import Path
+from autograder.grade import run
+
+me = psutil.Process()
+peaks = {{"principal": 0, "serveur": 0, "test": 0, "etudiant": 0, "retours": 0}}
+trace = []  # (copies done, RSS of the main process in MB)
+done = [0]
+stop = threading.Event()
+
+def sample():
+    while not stop.wait(0.2):
+        try:
+            peaks["principal"] = max(peaks["principal"], me.memory_info().rss)
+            for child in me.children(recursive=True):
+                try:
+                    parent = child.parent()
+                    if "forkserver" in " ".join(child.cmdline()):
+                        role = "serveur"  # the warm server the test processes are forked from
+                    elif parent is not None and parent.pid == me.pid:
+                        role = "retours"  # feedback pages (and nbgrader's helpers)
+                    elif parent is not None and "forkserver" in " ".join(parent.cmdline()):
+                        role = "test"
+                    else:
+                        role = "etudiant"  # the sandboxed student's process
+                    peaks[role] = max(peaks[role], child.memory_info().rss)
+                except psutil.Error:
+                    pass
+        except psutil.Error:
+            pass
+
+def progress(student, assignment):
+    done[0] += 1
+    if done[0] % max(1, {n} // 10) == 0:
+        trace.append((done[0], me.memory_info().rss / 2**20))
+
+threading.Thread(target=sample, daemon=True).start()
+started = time.perf_counter()
+result = run(Path({submissions!r}), Path({out!r}), report=False, workers={workers}, on_progress=progress)
+seconds = time.perf_counter() - started
+stop.set()
+print(json.dumps({{"seconds": seconds, "scores": {{o.student_id: o.score for o in result.outcomes}},
+                  "peaks": {{k: v / 2**20 for k, v in peaks.items()}}, "trace": trace}}))
+"""
+
+
+def ours(submissions: Path, work: Path, n: int, workers: int | None) -> dict:
+    """The course's pipeline, sandbox on (collect, autograde, feedback, exports; no report), with memory samples."""
+    code = OURS.format(repo=str(REPO), submissions=str(submissions), out=str(work / "ours"), n=n, workers=workers)
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    data = json.loads(done.stdout.strip().splitlines()[-1])
-    return data["seconds"], data["scores"]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def floor(submissions: Path) -> float:
@@ -121,6 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="nombre de rendus (défaut : 200)")
     parser.add_argument("--sans-stock", action="store_true", help="ne mesure pas nbgrader ordinaire")
+    parser.add_argument("--workers", type=int, help="copies exécutées en même temps (défaut : le nombre de cœurs)")
     args = parser.parse_args()
     prepare_environment()
     work = Path(tempfile.mkdtemp(prefix="bench-correction-"))
@@ -129,8 +170,8 @@ def main() -> int:
         kinds = make_submissions(submissions, args.n)
         print(f"Machine : {os.cpu_count()} cœurs ; {args.n} rendus de {DEMO_ASSIGNMENT} "
               f"(correct, partiel, lent, cassé : un quart chacun)", flush=True)
-        our_seconds, our_scores = ours(submissions, work)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        measured = ours(submissions, work, args.n, args.workers)
+        our_seconds, our_scores = measured["seconds"], measured["scores"]
         print(f"pipeline du cours (bac à sable) : {our_seconds:8.1f} s  {args.n / our_seconds:6.2f} rendus/s", flush=True)
         if not args.sans_stock:
             stock_seconds, stock_scores = stock(submissions, work)
@@ -141,7 +182,12 @@ def main() -> int:
         floor_seconds = floor(submissions)
         print(f"plancher (exécuter seulement les cellules, processus chaud) : {floor_seconds:.1f} s de CPU, "
               f"{args.n / floor_seconds:.2f} rendus/s")
-        print(f"mémoire maximale d'un processus fils : {peak:.0f} Mo")
+        peaks = measured["peaks"]
+        print(f"mémoire maximale (RSS) : processus principal {peaks['principal']:.0f} Mo, "
+              f"serveur préchauffé {peaks['serveur']:.0f} Mo, processus de test {peaks['test']:.0f} Mo, "
+              f"processus de l'étudiant·e {peaks['etudiant']:.0f} Mo, génération des retours {peaks['retours']:.0f} Mo")
+        print("mémoire du processus principal au fil de la correction : "
+              + ", ".join(f"{count} rendus : {rss:.0f} Mo" for count, rss in measured["trace"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
