@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="nombre de copies exécutées en même temps, chacune dans son bac à sable "
                             "(défaut : le nombre de cœurs)")
     grade.add_argument("--scheduler", metavar="tcp://HOTE:PORT",
-                       help="répartit l'exécution des copies sur une grappe Dask (adresse de son ordonnanceur) ; "
+                       help="répartit l'exécution des copies sur une grappe Dask (adresse de son ordonnanceur) ; "
                             "par défaut, tout s'exécute sur cette machine")
     grade.add_argument("--force", action="store_true",
                        help="recorrige aussi les rendus inchangés depuis la correction précédente")

@@ -103,11 +103,11 @@ class Cluster:
         try:
             from distributed import Client
         except ImportError:  # pragma: no cover - distributed is in requirements.txt
-            raise ClusterError("le paquet Python « distributed » (Dask) n'est pas installé.") from None
+            raise ClusterError("le paquet Python « distributed » (Dask) n'est pas installé.") from None
         try:
             client = Client(address, timeout=f"{timeout}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise ClusterError(f"impossible de joindre l'ordonnanceur Dask « {address} » ({exc}).") from None
+            raise ClusterError(f"impossible de joindre l'ordonnanceur Dask « {address} » ({exc}).") from None
         try:
             workers = client.scheduler_info(n_workers=-1).get("workers", {})
             if not workers:
@@ -116,7 +116,7 @@ class Cluster:
             statuses = client.run(worker_status)
         except Exception as exc:  # noqa: BLE001 - any failure here means the cluster cannot grade
             client.close()
-            raise ClusterError(f"la grappe Dask « {address} » ne répond pas comme prévu ({exc}).") from None
+            raise ClusterError(f"la grappe Dask « {address} » ne répond pas comme prévu ({exc}).") from None
         ours = package_digest()
         for worker, status in sorted(statuses.items()):
             problem = status.get("problem")
@@ -166,7 +166,7 @@ class Cluster:
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker gives this copy 0, with a reason
-                result = ([], f"le worker Dask chargé de ce rendu a échoué ({type(exc).__name__} : {exc}).")
+                result = ([], f"le worker Dask chargé de ce rendu a échoué ({type(exc).__name__} : {exc}).")
             future.release()
             yield identity, digest, result
             submit_next()

@@ -78,6 +78,10 @@ ProgressCallback = Callable[[str, str], None]
 
 
 #: nbgrader's autograde preprocessors, with its in-kernel Execute replaced by the sandbox.
+#: nbgrader's CheckCellMetadata is left out here and in the sanitizing step: every cell's metadata
+#: comes from source/ (the submission is rebuilt on it at collect time and again by SandboxedExecute),
+#: and generate_assignment has checked source/ just before. It cost a fifth of nbgrader's time per copy
+#: (a JSON-schema check of the schema itself for every cell).
 SANDBOXED_AUTOGRADE = [
     "autograder.executor.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
@@ -85,7 +89,12 @@ SANDBOXED_AUTOGRADE = [
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+]
+SANDBOXED_SANITIZE = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
 ]
 
 
@@ -99,6 +108,7 @@ def load_config(
         config.CourseDirectory.db_url = db_url
     if sandboxed:
         config.Autograde.autograde_preprocessors = SANDBOXED_AUTOGRADE
+        config.Autograde.sanitize_preprocessors = SANDBOXED_SANITIZE
     return config
 
 
@@ -265,7 +275,7 @@ def run(
         try:
             remote = Cluster.connect(scheduler)
         except ClusterError as exc:
-            raise GradingError(f"Correction refusée : {exc}") from None
+            raise GradingError(f"Correction refusée : {exc}") from None
     elif sandboxed:
         from . import sandbox
         from .executor import warm_up
@@ -274,7 +284,7 @@ def run(
             sandbox.check()
         except sandbox.SandboxUnavailable as exc:
             raise GradingError(
-                f"Correction refusée : {exc} Le code des étudiant·es ne s'exécute jamais hors du bac à sable, "
+                f"Correction refusée : {exc} Le code des étudiant·es ne s'exécute jamais hors du bac à sable, "
                 "sauf si vous le demandez explicitement (--sans-bac-a-sable)."
             ) from None
         warm_up()  # TensorFlow is imported in the background while the submissions are collected
@@ -409,7 +419,7 @@ def _run(
             page = workspace / "feedback" / outcome.student_id / name
             outcome.feedback = page if page.is_dir() else None
             if failure and outcome.feedback is None:
-                outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {failure}"]))
+                outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {failure}"]))
 
     with Gradebook(api.coursedir.db_url) as gradebook:
         for problem in collection.problems:

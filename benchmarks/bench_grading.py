@@ -100,12 +100,17 @@ def sample():
             peaks["principal"] = max(peaks["principal"], me.memory_info().rss)
             for child in me.children(recursive=True):
                 try:
-                    parent = child.parent()
-                    if "forkserver" in " ".join(child.cmdline()):
-                        role = "serveur"  # the warm server the test processes are forked from
-                    elif parent is not None and parent.pid == me.pid:
+                    # Forked processes keep the server's command line: tell them apart by their depth below it.
+                    chain, current = [], child
+                    while current is not None and current.pid != me.pid:
+                        chain.append(current)
+                        current = current.parent()
+                    top = chain[-1] if chain else child
+                    if "forkserver" not in " ".join(top.cmdline()):
                         role = "retours"  # feedback pages (and nbgrader's helpers)
-                    elif parent is not None and "forkserver" in " ".join(parent.cmdline()):
+                    elif len(chain) == 1:
+                        role = "serveur"  # the warm server the test processes are forked from
+                    elif len(chain) == 2:
                         role = "test"
                     else:
                         role = "etudiant"  # the sandboxed student's process

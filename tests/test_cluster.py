@@ -70,7 +70,7 @@ def test_when_workers_run_as_daemons_then_grading_is_refused_in_french(repo_root
 
 
 def test_when_the_scheduler_cannot_be_reached_then_grading_is_refused_in_french(repo_root, tmp_path):
-    with pytest.raises(grade.GradingError, match="impossible de joindre l'ordonnanceur Dask « tcp://127.0.0.1:9 »"):
+    with pytest.raises(grade.GradingError, match="impossible de joindre l'ordonnanceur Dask «\u00a0tcp://127.0.0.1:9\u00a0»"):
         grade.run(repo_root / "demo" / "submitted", tmp_path / "notes", scheduler="tcp://127.0.0.1:9")
 
 
@@ -90,3 +90,48 @@ def test_the_package_digest_changes_with_the_code(tmp_path, monkeypatch):
     same = package_digest()
     (copy / "checks.py").write_text((copy / "checks.py").read_text() + "\n# changed\n")
     assert package_digest() != same
+
+
+def test_when_the_documented_dask_commands_are_used_then_the_command_line_grades_on_the_cluster(repo_root, tmp_path):
+    """`dask scheduler`, `dask worker` (README) and `python -m autograder grade --scheduler`."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    scheduler_file = tmp_path / "ordonnanceur.json"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    processes = [subprocess.Popen(
+        [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+         "--scheduler-file", str(scheduler_file)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        processes.append(subprocess.Popen(
+            [str(bin_dir / "dask"), "worker", address, "--nthreads", "2", "--no-dashboard"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        ))
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", "grade", "--submissions", str(repo_root / "demo" / "submitted"),
+             "--out", str(tmp_path / "notes"), "--scheduler", address],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        with (tmp_path / "notes" / "grades.csv").open(encoding="utf-8") as handle:
+            scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+        assert scores == EXPECTED_DEMO_SCORES
+    finally:
+        for process in reversed(processes):
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
