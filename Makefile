@@ -28,9 +28,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 # Debian packages: the sandbox that grading runs student code in, then what the test suite
-# adds (French spell check of the lessons, a PostgreSQL server for the shared-gradebook test).
+# adds (French spell check of the lessons, a PostgreSQL server for the shared-gradebook test,
+# Chromium and a font for the browser tests of JupyterLab: Playwright never downloads a browser).
 GRADE_PACKAGES := bubblewrap
-TEST_PACKAGES := $(GRADE_PACKAGES) hunspell hunspell-fr postgresql
+TEST_PACKAGES := $(GRADE_PACKAGES) hunspell hunspell-fr postgresql chromium fonts-dejavu-core
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: grade test lab release demo lessons bench venv grade-deps test-deps clean help
