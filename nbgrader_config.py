@@ -72,4 +72,11 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "autograder.nbgrader_ext.FrenchFeedback",
 ]
-c.HTMLExporter.extra_template_basedirs = [os.path.join(HERE, "autograder", "templates")]
+# nbgrader's own template folder comes second: its `formgrade` template (JupyterLab's Formgrader
+# panel) is found there, while the course's `feedback` template comes first and wins.
+import nbgrader  # noqa: E402
+
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(HERE, "autograder", "templates"),
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+]
