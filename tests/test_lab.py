@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import nbgrader
 import psutil
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -56,14 +57,15 @@ def free_port() -> int:
 class Lab:
     """A running JupyterLab server: its root directory and how to reach it."""
 
-    def __init__(self, root: Path, port: int, token: str) -> None:
+    def __init__(self, root: Path, port: int, token: str, log: Path) -> None:
         self.root = root
+        self.log = log
         self.url = f"http://127.0.0.1:{port}"
         self.token = token
 
     def api(self, path: str) -> object:
         request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
     def open(self, page: Page, path: str) -> None:
@@ -74,17 +76,25 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory):
+    """JupyterLab as `make lab` starts it, on a copy of the course (release/, course/, configuration)."""
     base = tmp_path_factory.mktemp("lab")
     root = base / "cours"
-    root.mkdir()
     for name in ("release", "course"):
         shutil.copytree(REPO_ROOT / name, root / name)
-    shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
+    (root / "lab").mkdir()
+    for name in ("nbgrader_config.py", "lab/nbgrader_config.py"):
+        shutil.copy(REPO_ROOT / name, root / name)
+    # The Makefile's own recipe publishes release/ to the local exchange of nbgrader's assignment list.
+    subprocess.run(
+        ["make", "--no-print-directory", "-f", str(REPO_ROOT / "Makefile"), "lab-exchange"],
+        cwd=root, check=True, capture_output=True,
+    )
     # The user's own Jupyter settings and workspaces stay out of the test.
     env = {
         **os.environ,
         **TF_QUIET_ENV,
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        "JUPYTER_CONFIG_PATH": str(root / "lab"),
         "JUPYTER_CONFIG_DIR": str(base / "config"),
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
@@ -102,7 +112,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     # nbgrader's Validate button reads nbgrader_config.py from the server's working directory.
     server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        lab = Lab(root, port, token)
+        lab = Lab(root, port, token, base / "jupyterlab.log")
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -250,7 +260,7 @@ def run_all(page: Page) -> None:
 
 def validate(page: Page):
     """Press nbgrader's Validate button; return its results dialog."""
-    page.locator(".jp-NotebookPanel-toolbar .validate-button").click()
+    page.locator(".jp-NotebookPanel:visible .jp-NotebookPanel-toolbar .validate-button").click()
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_be_visible(timeout=SLOW)
     return dialog
@@ -279,6 +289,23 @@ def open_student_copy(lab: Lab, page: Page, folder: str) -> str:
     return path
 
 
+def fetch_and_open(lab: Lab, page: Page) -> None:
+    """Nbgrader › Assignment List: fetch the exercise from the course's exchange, open its notebook."""
+    lab.open(page, "course/00_sommaire.ipynb")
+    page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-item", has_text="Assignment List").click()
+    released = page.locator("#released_assignments_list .list_item", has_text=EXERCISE)
+    released.get_by_role("button", name="Fetch").click()
+    fetched = page.locator("#fetched_assignments_list").get_by_role("button", name=EXERCISE)
+    expect(fetched).to_be_visible(timeout=SLOW)
+    fetched.click()
+    screenshot(page, "lab-liste-des-devoirs")
+    page.locator("#fetched_assignments_list .nested_list_item a", has_text=EXERCISE).click()
+    expect(page).to_have_url(re.compile(f"/lab/tree/mes-devoirs/{EXERCISE}/{EXERCISE}.ipynb"), timeout=SLOW)
+    wait_until_idle(page)
+    assert (lab.root / "mes-devoirs" / EXERCISE / f"{EXERCISE}.ipynb").is_file()
+
+
 EXPLANATION = (
     "`x` est un tenseur ordinaire, pas une variable : le ruban ne le surveille pas. "
     "Avec `tape.watch(x)`, il enregistre les opérations sur `x`."
@@ -291,8 +318,19 @@ TEST_CELLS = ["test_gradient_affine", "test_carre_et_derivee", "test_derivee_en"
 # --------------------------------------------------------------------------
 
 
-def test_when_a_student_validates_correct_answers_then_every_check_passes(lab: Lab, page: Page):
-    open_student_copy(lab, page, "copie-juste")
+def test_when_lab_starts_then_nbgrader_extensions_are_loaded_with_the_course_exchange(lab: Lab):
+    log = lab.log.read_text(encoding="utf-8")
+    assert "extension failed loading" not in log, log
+    assert lab.api("/nbgrader_version?version=" + nbgrader.__version__) == {"success": True}
+    assert lab.api("/courses") == {"success": True, "value": ["tf-gradienttape"]}
+    listed = lab.api("/assignments?course_id=tf-gradienttape")
+    assert listed["success"], listed
+    released = sorted(a["assignment_id"] for a in listed["value"] if a["status"] == "released")
+    assert released == sorted(p.name for p in (REPO_ROOT / "release").iterdir() if p.is_dir())
+
+
+def test_when_a_student_fetches_and_validates_correct_answers_then_every_check_passes(lab: Lab, page: Page):
+    fetch_and_open(lab, page)
     # The interface is in French (language pack chosen by lab/overrides.json).
     menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
     assert {"Fichier", "Édition", "Exécution", "Noyau"} <= set(menus), menus
