@@ -197,14 +197,13 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def small_png(path: Path, width: int = 1000) -> Path:
-    """A palette copy of a screenshot, small enough to be committed (docs/)."""
+def small_png(path: Path) -> Path:
+    """A 128-colour copy of a screenshot, small enough to be committed (docs/lab-diagnostic.png)."""
     from PIL import Image
 
-    image = Image.open(path).convert("RGB")
-    image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
     out = path.with_name(path.stem + "-petit.png")
-    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+    image = Image.open(path).convert("RGB")
+    image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
     return out
 
 
