@@ -73,10 +73,12 @@ c.GenerateFeedback.preprocessors = [
     "autograder.nbgrader_ext.FrenchFeedback",
 ]
 # nbgrader's own template folder comes second: its `formgrade` template (JupyterLab's Formgrader
-# panel) is found there, while the course's `feedback` template comes first and wins.
-import nbgrader  # noqa: E402
+# panel) is found there, while the course's `feedback` template comes first and wins. (Located
+# without importing nbgrader, which this file does not need.)
+import importlib.util  # noqa: E402
 
+NBGRADER_DIR = importlib.util.find_spec("nbgrader").submodule_search_locations[0]
 c.HTMLExporter.extra_template_basedirs = [
     os.path.join(HERE, "autograder", "templates"),
-    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+    os.path.join(NBGRADER_DIR, "server_extensions", "formgrader", "templates"),
 ]
