@@ -28,12 +28,13 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 # Debian packages: the sandbox that grading runs student code in, then what the test suite
-# adds (French spell check of the lessons, a PostgreSQL server for the shared-gradebook test).
+# adds (French spell check of the lessons, a PostgreSQL server for the shared-gradebook test,
+# Chromium and a font for the browser tests of JupyterLab: Playwright never downloads a browser).
 GRADE_PACKAGES := bubblewrap
-TEST_PACKAGES := $(GRADE_PACKAGES) hunspell hunspell-fr postgresql
+TEST_PACKAGES := $(GRADE_PACKAGES) hunspell hunspell-fr postgresql chromium fonts-dejavu-core
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: grade test lab release demo lessons bench venv grade-deps test-deps clean help
+.PHONY: grade test lab lab-exchange release demo lessons bench venv grade-deps test-deps clean help
 
 help:
 	@sed -n '3,6p' Makefile
@@ -78,8 +79,20 @@ test: $(STAMP) test-deps
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)" course/00_sommaire.ipynb
+# lab/nbgrader_config.py (on JUPYTER_CONFIG_PATH) points nbgrader's assignment list to a local
+# exchange in build/lab/, where release/ is published for the course id of nbgrader_config.py.
+COURSE_ID := $(shell sed -n 's/^c\.CourseDirectory\.course_id = "\(.*\)"$$/\1/p' nbgrader_config.py)
+LAB_EXCHANGE := build/lab/exchange/$(COURSE_ID)
+
+lab: $(STAMP) lab-exchange
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab" $(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)" course/00_sommaire.ipynb
+
+# Publish release/ to the local exchange (the students' submissions in inbound/ are kept).
+lab-exchange:
+	@test -n "$(COURSE_ID)" || { echo "course_id introuvable dans nbgrader_config.py" >&2; exit 1; }
+	rm -rf "$(LAB_EXCHANGE)/outbound"
+	mkdir -p "$(LAB_EXCHANGE)/outbound" "$(LAB_EXCHANGE)/inbound" mes-devoirs
+	cp -R release/ex* "$(LAB_EXCHANGE)/outbound/"
 
 # Regenerate the student versions from source/ (instructors, after editing source/).
 release: $(STAMP)

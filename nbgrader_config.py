@@ -72,4 +72,13 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "autograder.nbgrader_ext.FrenchFeedback",
 ]
-c.HTMLExporter.extra_template_basedirs = [os.path.join(HERE, "autograder", "templates")]
+# nbgrader's own template folder comes second: its `formgrade` template (JupyterLab's Formgrader
+# panel) is found there, while the course's `feedback` template comes first and wins. (Located
+# without importing nbgrader, which this file does not need.)
+import importlib.util  # noqa: E402
+
+NBGRADER_DIR = importlib.util.find_spec("nbgrader").submodule_search_locations[0]
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(HERE, "autograder", "templates"),
+    os.path.join(NBGRADER_DIR, "server_extensions", "formgrader", "templates"),
+]
