@@ -132,7 +132,7 @@ class Cluster:
         self, jobs: Iterable[Any], prepare: Callable[[Any], str], key: Callable[[str, str], str],
         settings: Any, timeout: float,
     ) -> Iterator[tuple[tuple[str, str], str, tuple[list, str | None]]]:
-        """Yield ((student, assignment), key, (outputs, failure)) as the workers finish.
+        """Yield ((student, assignment), key, (outputs, failure)) as the workers finish (key None: unreadable).
 
         A few submissions per worker thread are in flight at a time: the class is not
         sent all at once.
@@ -145,11 +145,16 @@ class Cluster:
         meta: dict[Any, tuple[tuple[str, str], str]] = {}
 
         def submit_next() -> bool:
-            job = next(remaining, None)
-            if job is None:
-                return False
-            student, assignment = job[0], job[1]
-            roles_json = prepare(job)
+            """Send the next readable copy to the cluster; False when none is left."""
+            while True:
+                job = next(remaining, None)
+                if job is None:
+                    return False
+                student, assignment = job[0], job[1]
+                roles_json = prepare(job)
+                if roles_json is not None:
+                    break
+                unreadable.append((student, assignment))  # nbgrader reports it on this machine
             future = self.client.submit(
                 run_remote, roles_json, student, settings, timeout, pure=False,
                 key=f"copie-{hashlib.sha256(f'{student}/{assignment}/{job[3]}'.encode()).hexdigest()[:16]}",
@@ -158,9 +163,12 @@ class Cluster:
             submitted.add(future)
             return True
 
+        unreadable: list[tuple[str, str]] = []
         for _ in range(window):
             if not submit_next():
                 break
+        while unreadable:
+            yield unreadable.pop(), None, None
         for future in submitted:
             identity, digest = meta.pop(future)
             try:
@@ -170,6 +178,8 @@ class Cluster:
             future.release()
             yield identity, digest, result
             submit_next()
+            while unreadable:
+                yield unreadable.pop(), None, None
 
     def close(self) -> None:
         self.client.close()

@@ -187,10 +187,14 @@ def warm_up() -> None:
     forkserver.ensure_running()
 
 
-def _prepare(job) -> str:
+def _prepare(job) -> str | None:
+    """The rebuilt notebook to run, as JSON; None if it cannot be read (nbgrader then reports why)."""
     student, assignment, source_path, submitted_path = job
-    return json.dumps(cell_roles(rebuild(nbformat.read(source_path, as_version=4),
-                                         nbformat.read(submitted_path, as_version=4))))
+    try:
+        return json.dumps(cell_roles(rebuild(nbformat.read(source_path, as_version=4),
+                                             nbformat.read(submitted_path, as_version=4))))
+    except Exception:  # noqa: BLE001 - one unreadable copy never stops the others
+        return None
 
 
 def precompute(jobs, config, workers, cluster=None):
@@ -213,7 +217,8 @@ def precompute(jobs, config, workers, cluster=None):
     else:
         results = _run_locally(jobs, settings, timeout, workers)
     for (student, assignment), key, result in results:
-        PRECOMPUTED[key] = result
+        if key is not None:
+            PRECOMPUTED[key] = result
         pending_notebooks[(student, assignment)] -= 1
         if pending_notebooks[(student, assignment)] == 0:
             yield student, assignment
@@ -231,6 +236,8 @@ def _run_locally(jobs, settings, timeout: float, workers: int):
     def work(job):
         student, assignment = job[0], job[1]
         roles_json = _prepare(job)
+        if roles_json is None:
+            return (student, assignment), None, None
         slot = slots.get()
         try:
             result = run_sandboxed(roles_json, student, dataclasses.replace(settings, slot=slot), timeout)
