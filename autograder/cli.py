@@ -66,7 +66,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
+        import warnings
+
+        from sqlalchemy.exc import SAWarning
+
         from .grade import GradingError, run
+
+        # nbgrader 0.9's gradebook code triggers this SQLAlchemy 2 warning on every copy; it is harmless
+        # (the objects are saved through their other relationship) and only clutters the terminal.
+        warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session", category=SAWarning)
         from .summary import ProgressDisplay, print_summary
 
         display = ProgressDisplay()

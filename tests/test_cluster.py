@@ -124,6 +124,7 @@ def test_when_the_documented_dask_commands_are_used_then_the_command_line_grades
             capture_output=True, text=True, timeout=300, cwd=tmp_path,
         )
         assert done.returncode == 0, done.stderr
+        assert done.stderr.strip() == ""  # the table goes to stdout; no warning or log line for the instructor
         with (tmp_path / "notes" / "grades.csv").open(encoding="utf-8") as handle:
             scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
         assert scores == EXPECTED_DEMO_SCORES
