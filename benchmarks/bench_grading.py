@@ -36,8 +36,30 @@ time.sleep(0.5)  # a student's slow cell
 '''
 
 
+#: Answers of a broken copy: a syntax error, then a function that fails when called.
+BROKEN = {
+    "gradient_affine": "def gradient_affine(a, b, x)\n    return a\n",
+    "carre_et_derivee": "def carre_et_derivee(x):\n    return x ** 2, derivee_pas_definie(x)\n",
+}
+
+
+def _with_answers(notebook: dict, answers: dict[str, str]) -> dict:
+    notebook = json.loads(json.dumps(notebook))
+    for cell in notebook["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            cell["source"] = answers[grade_id](source) if callable(answers[grade_id]) else answers[grade_id]
+    return notebook
+
+
 def make_submissions(root: Path, n: int) -> dict[str, str]:
-    """N submissions, a quarter of each kind; returns student -> kind."""
+    """N submissions, a quarter of each kind; returns student -> kind.
+
+    correct; partly wrong (the demo's partial copy); slow (a 0.5 s sleep in an answer cell);
+    broken: every other one has code that fails (a syntax error, a name error), the others
+    were handed in untouched.
+    """
     files = {p.parts[0]: c for p, c in demo_files().items()}
     perfect = json.loads(files["demo-parfait"])
     kinds = {}
@@ -49,11 +71,9 @@ def make_submissions(root: Path, n: int) -> dict[str, str]:
         elif kind == "partiel":
             notebook = json.loads(files["demo-partiel"])
         elif kind == "lent":
-            notebook = json.loads(json.dumps(perfect))
-            for cell in notebook["cells"]:
-                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "gradient_affine":
-                    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-                    cell["source"] = SLOW + source
+            notebook = _with_answers(perfect, {"gradient_affine": lambda source: SLOW + source})
+        elif index % 8 == 3:
+            notebook = _with_answers(perfect, BROKEN)
         else:
             notebook = json.loads(files["demo-vierge"])
         folder = root / student / DEMO_ASSIGNMENT
