@@ -19,7 +19,9 @@ from .test_grading import EXPECTED_DEMO_SCORES
 
 def _cluster(daemon: bool) -> LocalCluster:
     with dask.config.set({"distributed.worker.daemon": daemon}):
-        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        return LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
 
 
 @pytest.fixture(scope="module")
