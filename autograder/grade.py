@@ -256,16 +256,6 @@ def run(
                 f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
             )
     prepare_environment()
-    if sandboxed:
-        from . import sandbox
-
-        try:
-            sandbox.check()
-        except sandbox.SandboxUnavailable as exc:
-            raise GradingError(
-                f"Correction refusée : {exc} Le code des étudiant·es ne s'exécute jamais hors du bac à sable, "
-                "sauf si vous le demandez explicitement (--sans-bac-a-sable)."
-            ) from None
     if scheduler and not sandboxed:
         raise GradingError("La répartition sur une grappe Dask (--scheduler) n'existe qu'avec le bac à sable.")
     remote = None
@@ -466,7 +456,8 @@ def generate_feedback(config: Config, assignment: str, students: list[str], work
     running = []
     for share in shares:
         receiver, sender = context.Pipe(duplex=False)
-        others = [s for s in students if s not in set(share)]
+        mine = set(share)
+        others = [s for s in students if s not in mine]
         process = context.Process(target=_feedback_child, args=(config, assignment, others, sender), daemon=True)
         process.start()
         sender.close()
