@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Erreur : {exc}", file=sys.stderr)
             return 2
         print_summary(result)
-        return 0
+        # A run with copies the grader could not judge is not complete: say so to scripts too.
+        return 3 if result.failures else 0
     if args.command == "demo":
         from .demo import build_demo, check_demo
 

@@ -69,8 +69,8 @@ _LOCAL_SLOTS: Any = None
 _SLOTS_LOCK = threading.Lock()
 
 
-def run_remote(roles_json: str, student: str, settings: Any, timeout: float) -> tuple[list, str | None]:
-    """Run on a worker: one rebuilt notebook in a fresh sandbox (see executor.run_sandboxed)."""
+def run_remote(roles_json: str, student: str, settings: Any, timeout: float) -> Any:
+    """Run on a worker: one rebuilt notebook in a fresh sandbox (see executor.execute); an Execution."""
     import dataclasses
     import queue
 
@@ -87,7 +87,7 @@ def run_remote(roles_json: str, student: str, settings: Any, timeout: float) -> 
                 _LOCAL_SLOTS = slots
     slot = _LOCAL_SLOTS.get()
     try:
-        return executor.run_sandboxed(roles_json, student, dataclasses.replace(settings, slot=slot), timeout)
+        return executor.execute(roles_json, student, dataclasses.replace(settings, slot=slot), timeout)
     finally:
         _LOCAL_SLOTS.put(slot)
 
@@ -124,15 +124,15 @@ class Cluster:
                 problem = "sa version du paquet autograder diffère de celle de cette machine"
             if problem:
                 client.close()
-                raise ClusterError(f"le worker Dask {worker} ne peut pas corriger : {problem}.")
+                raise ClusterError(f"le worker Dask {worker} ne peut pas corriger : {problem}.")
         threads = sum(int(info.get("nthreads", 1)) for info in workers.values()) or 1
         return cls(client, threads)
 
     def run(
         self, jobs: Iterable[Any], prepare: Callable[[Any], str], key: Callable[[str, str], str],
         settings: Any, timeout: float,
-    ) -> Iterator[tuple[tuple[str, str], str, tuple[list, str | None]]]:
-        """Yield ((student, assignment), key, (outputs, failure)) as the workers finish (key None: unreadable).
+    ) -> Iterator[tuple[tuple[str, str], str | None, Any]]:
+        """Yield ((student, assignment), key, Execution) as the workers finish (key None: unreadable).
 
         A few submissions per worker thread are in flight at a time: the class is not
         sent all at once.
@@ -173,8 +173,10 @@ class Cluster:
             identity, digest = meta.pop(future)
             try:
                 result = future.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker gives this copy 0, with a reason
-                result = ([], f"le worker Dask chargé de ce rendu a échoué ({type(exc).__name__} : {exc}).")
+            except Exception as exc:  # noqa: BLE001 - a lost worker is a grading failure, never a grade
+                from .executor import Execution
+
+                result = Execution(None, f"le worker Dask chargé de ce rendu a échoué ({type(exc).__name__} : {exc}).", True)
             future.release()
             yield identity, digest, result
             submit_next()

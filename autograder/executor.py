@@ -8,8 +8,12 @@
    cells there, and runs the test cells itself (tester.py).
 3. The outputs come back as plain JSON and are written into the cells, so that
    nbgrader's SaveAutoGrades scores them and feedback, export and formgrader
-   work as usual. Anything that did not complete gives the test cells an error:
-   0 points, with a French reason (fail closed).
+   work as usual.
+4. Faults are told apart from the student's doing: a sandbox that cannot start, a
+   test process that dies or answers nonsense, a lost Dask worker are grading
+   failures (no grade is recorded; the copy is graded again at the next run). A
+   student's process that dies is run again once: a death that does not happen
+   again at the same point was not the student's doing.
 """
 
 from __future__ import annotations
@@ -112,10 +116,11 @@ class SandboxedExecute(NbGraderPreprocessor):
         rebuilt = rebuild(source, nb)
         student = str(resources["nbgrader"]["student"])
         roles_json = json.dumps(cell_roles(rebuilt))
-        outputs, failure = PRECOMPUTED.pop(_key(student, roles_json), (None, None))
-        if outputs is None and failure is None:
-            settings, _ = settings_from(self.config)
-            outputs, failure = run_sandboxed(roles_json, student, settings, self.timeout)
+        key = _key(student, roles_json)
+        if key not in PRECOMPUTED:
+            # Never run a copy here, out of the parallel run's accounting: a missing result is a grading failure.
+            raise RuntimeError("résultat d'exécution introuvable pour ce rendu (erreur interne du correcteur)")
+        outputs, failure = PRECOMPUTED.pop(key)
         for index, cell in enumerate(rebuilt.cells):
             if cell.cell_type != "code":
                 continue
@@ -131,6 +136,22 @@ class SandboxedExecute(NbGraderPreprocessor):
             cell.outputs = [nbformat.from_dict(output) for output in outputs[index]]
         nb.cells, nb.metadata = rebuilt.cells, rebuilt.metadata
         return nb, resources
+
+
+@dataclasses.dataclass
+class Execution:
+    """What running one notebook gave.
+
+    ``outputs``: one list of outputs per cell (None on a grading failure). ``failure``: a French
+    reason; with ``infrastructure`` it is a grading failure (nothing is judged), without it the
+    submission itself made the run fail (e.g. the total time limit) and every test cell scores 0.
+    ``deaths``: where the student's process died ([cell index, request number] pairs).
+    """
+
+    outputs: list | None
+    failure: str | None = None
+    infrastructure: bool = False
+    deaths: list = dataclasses.field(default_factory=list)
 
 
 def settings_from(config) -> tuple["tester.Settings", float]:
@@ -152,31 +173,59 @@ def _key(student: str, roles_json: str) -> str:
 PRECOMPUTED: dict[str, tuple[list, str | None]] = {}
 
 
-def run_sandboxed(roles_json: str, student: str, settings: "tester.Settings", timeout: float) -> tuple[list, str | None]:
-    """Execute one rebuilt notebook in a fresh sandbox; (outputs per cell, or a French failure)."""
+def run_sandboxed(roles_json: str, student: str, settings: "tester.Settings", timeout: float) -> Execution:
+    """Execute one rebuilt notebook once, in a fresh test process and sandbox."""
     context = _context()
-    receiver, sender = context.Pipe(duplex=True)
-    process = context.Process(target=tester.serve_one, args=(sender, student, settings))
-    process.start()
+    try:
+        receiver, sender = context.Pipe(duplex=True)
+        process = context.Process(target=tester.serve_one, args=(sender, student, settings))
+        process.start()
+    except Exception as exc:  # noqa: BLE001 - the warm server itself is gone or cannot fork
+        return Execution(None, f"le processus de correction n'a pas démarré ({type(exc).__name__} : {exc}).", True)
     sender.close()
     try:
         receiver.send_bytes(roles_json.encode("utf-8"))
         if not receiver.poll(timeout):
-            return [], f"délai total dépassé ({timeout:.0f} s) : la correction de ce rendu a été arrêtée."
+            return Execution([], f"délai total dépassé ({timeout:.0f} s) : la correction de ce rendu a été arrêtée.")
         data = json.loads(receiver.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
     except (EOFError, OSError, ValueError) as exc:
-        return [], f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__})."
+        return Execution(None, f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__}).", True)
     finally:
         receiver.close()
         if process.is_alive():
             process.kill()
         process.join(10)
     cells = json.loads(roles_json)
-    if isinstance(data, dict):
-        return [], str(data.get("failure", "échec inconnu"))[:500]
-    if not isinstance(data, list) or len(data) != len(cells):
-        return [], "résultat incomplet du processus de correction."
-    return data, None
+    if isinstance(data, dict) and "failure" in data:
+        return Execution(None, str(data.get("failure") or "échec inconnu")[:500], True)
+    outputs = data.get("outputs") if isinstance(data, dict) else None
+    deaths = data.get("deaths") if isinstance(data, dict) else None
+    if not isinstance(outputs, list) or len(outputs) != len(cells) or not isinstance(deaths, list):
+        return Execution(None, "résultat incomplet du processus de correction.", True)
+    return Execution(outputs, None, False, deaths)
+
+
+def execute(roles_json: str, student: str, settings: "tester.Settings", timeout: float) -> Execution:
+    """Execute one rebuilt notebook; run it again once after a fault, to tell faults from the student's doing.
+
+    - A grading failure (sandbox start, test process killed, protocol error) is retried once;
+      if it happens again, it stays a grading failure.
+    - A death of the student's process is retried once: the second run is kept if it has no death
+      (the first was a fault from outside) or the same deaths (the student's code causes them);
+      deaths at other points are a grading failure (something outside kills processes).
+    """
+    first = run_sandboxed(roles_json, student, settings, timeout)
+    if not first.infrastructure and not first.deaths:
+        return first
+    second = run_sandboxed(roles_json, student, settings, timeout)
+    if first.infrastructure or second.infrastructure or not second.deaths or second.deaths == first.deaths:
+        return second
+    return Execution(
+        None,
+        "le processus qui exécutait ce rendu s'est arrêté à des moments différents lors de deux essais : "
+        "arrêt venu de l'extérieur, la copie sera corrigée de nouveau.",
+        True,
+    )
 
 
 def warm_up() -> None:
@@ -188,7 +237,7 @@ def warm_up() -> None:
 
 
 def _prepare(job) -> str | None:
-    """The rebuilt notebook to run, as JSON; None if it cannot be read (nbgrader then reports why)."""
+    """The rebuilt notebook to run, as JSON; None if it cannot be read (a grading failure: collect checked it)."""
     student, assignment, source_path, submitted_path = job
     try:
         return json.dumps(cell_roles(rebuild(nbformat.read(source_path, as_version=4),
@@ -197,35 +246,50 @@ def _prepare(job) -> str | None:
         return None
 
 
+UNREADABLE_COPY = "la copie préparée pour la correction est illisible (erreur interne du correcteur)."
+
+
 def precompute(jobs, config, workers, cluster=None):
-    """Run the sandboxed part of many submissions at once; yield each (student, assignment) when ready.
+    """Run the sandboxed part of many submissions at once; yield (student, assignment, failure) when ready.
 
     ``jobs``: (student, assignment, source notebook, submitted notebook) tuples. The results wait in
     PRECOMPUTED for nbgrader, which records them one by one (a single writer to the gradebook) while
     the next submissions run. At most a few submissions per worker are run ahead of nbgrader, so
-    memory does not grow with the size of the class.
+    memory does not grow with the size of the class. ``failure`` is None, or the French reason of a
+    grading failure of one of the submission's notebooks (then nothing of it is to be recorded).
 
     With ``cluster`` (a cluster.Cluster), the submissions run on the Dask cluster's workers instead
     of this machine; only their outputs come back.
     """
     settings, timeout = settings_from(config)
     pending_notebooks: dict[tuple[str, str], int] = {}
+    failures: dict[tuple[str, str], str] = {}
+    keys: dict[tuple[str, str], list[str]] = {}
     for student, assignment, _, _ in jobs:
         pending_notebooks[(student, assignment)] = pending_notebooks.get((student, assignment), 0) + 1
     if cluster is not None:
         results = cluster.run(jobs, _prepare, _key, settings, timeout)
     else:
-        results = _run_locally(jobs, settings, timeout, workers)
+        results = run_jobs(jobs, settings, timeout, workers)
     for (student, assignment), key, result in results:
-        if key is not None:
-            PRECOMPUTED[key] = result
+        if key is None:
+            failures.setdefault((student, assignment), UNREADABLE_COPY)
+        elif result.infrastructure:
+            failures.setdefault((student, assignment), result.failure or "échec inconnu")
+        else:
+            PRECOMPUTED[key] = (result.outputs, result.failure)
+            keys.setdefault((student, assignment), []).append(key)
         pending_notebooks[(student, assignment)] -= 1
         if pending_notebooks[(student, assignment)] == 0:
-            yield student, assignment
+            failure = failures.pop((student, assignment), None)
+            for done in keys.pop((student, assignment), []):
+                if failure is not None:
+                    PRECOMPUTED.pop(done, None)  # nothing of a copy with a grading failure is recorded
+            yield student, assignment, failure
 
 
-def _run_locally(jobs, settings, timeout: float, workers: int):
-    """Yield ((student, assignment), key, result) as the sandboxes finish, ``workers`` at a time."""
+def run_jobs(jobs, settings, timeout: float, workers: int):
+    """Yield ((student, assignment), key, Execution) as the sandboxes finish, ``workers`` at a time (key None: unreadable)."""
     import queue
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -240,7 +304,7 @@ def _run_locally(jobs, settings, timeout: float, workers: int):
             return (student, assignment), None, None
         slot = slots.get()
         try:
-            result = run_sandboxed(roles_json, student, dataclasses.replace(settings, slot=slot), timeout)
+            result = execute(roles_json, student, dataclasses.replace(settings, slot=slot), timeout)
         finally:
             slots.put(slot)
         return (student, assignment), _key(student, roles_json), result

@@ -9,16 +9,20 @@ from typing import TYPE_CHECKING
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from .model import Outcome, Status
+
 if TYPE_CHECKING:
-    from .grade import Outcome
     from .settings import Grading
 
 #: nbgrader export's columns, then ours.
 COLUMNS = [
     "assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
     "raw_score", "late_submission_penalty", "score", "max_score",
-    "seconds_late", "needs_manual_grade", "status", "message",
+    "seconds_late", "needs_manual_grade", "status", "message", "outcome",
 ]
+"""``status`` is the French word shown to people; ``outcome`` the same for scripts: ``graded``,
+``rejected`` (not a usable notebook: 0), ``grading_failure`` (no grade: the scores are left empty,
+the copy is graded again at the next run) or ``not_submitted``."""
 
 
 def _number(value: float | None) -> str:
@@ -47,9 +51,15 @@ def grade_rows(gradebook: Gradebook, assignments: list[str], outcomes: dict) -> 
                 "max_score": _number(assignment.max_score),
                 "seconds_late": "0.0",
                 "needs_manual_grade": "False",
-                "status": outcome.status if outcome else "non rendu",
+                "status": (outcome.status if outcome else Status.NOT_SUBMITTED).label,
                 "message": outcome.message if outcome else "",
+                "outcome": (outcome.status if outcome else Status.NOT_SUBMITTED).value,
             }
+            if outcome is not None and outcome.status is Status.FAILED:
+                # Not a grade: an earlier submission's score in the gradebook must not stand in for it.
+                row.update(raw_score="", late_submission_penalty="", score="", seconds_late="")
+                rows.append(row)
+                continue
             try:
                 submission = gradebook.find_submission(assignment.name, student.id)
             except MissingEntry:
@@ -99,16 +109,18 @@ def export_moodle(
                 continue
             rows = []
             for student, participant, full_name in sorted(people, key=lambda p: int(p[1])):
+                outcome: Outcome | None = outcomes.get((student, assignment))
                 try:
                     submission = gradebook.find_submission(assignment, student)
-                    grade = submission.score - submission.late_submission_penalty
+                    grade = f"{submission.score - submission.late_submission_penalty:.2f}"
                 except MissingEntry:
-                    grade = 0.0
-                outcome: Outcome | None = outcomes.get((student, assignment))
+                    grade = "0.00"
+                if outcome is not None and outcome.status is Status.FAILED:
+                    grade = ""  # no grade: Moodle keeps the cell empty (never a 0 the student did not earn)
                 rows.append({
                     "id": f"{settings.moodle_participant_prefix}{participant}",
                     "name": full_name,
-                    "grade": f"{grade:.2f}",
+                    "grade": grade,
                     "modified": now,
                     "feedback": outcome.message if outcome else "",
                 })

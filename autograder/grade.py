@@ -28,50 +28,19 @@ from traitlets.config.loader import PyFileConfigLoader
 from . import checks
 from .collect import CollectError, Problem, collect
 from .course import REPO_ROOT, find_assignments, prepare_environment
+from .model import Outcome, RunResult, Status
 from .roster import Roster, RosterError
 from .settings import Grading
+from .workspace import JOURNAL, Lock, WorkspaceError, check_location, claim
 
-GRADED = "corrigé"
-UNREADABLE = "rejeté"
-FAILED = "échec de la correction"
-
-#: Working data of a grading run, deleted by ``reset``.
-WORKING_DATA = ("submitted", "autograded", "feedback", "release", "gradebook.db", "grades.csv", "rapport.html",
-                "moodle", ".correction")
-JOURNAL = Path(".correction") / "journal.json"
+# The three outcomes (kept under their former names for scripts that import them).
+GRADED = Status.GRADED
+UNREADABLE = Status.REJECTED
+FAILED = Status.FAILED
 
 
 class GradingError(Exception):
-    """A grading run cannot start; the message is French and meant for the instructor."""
-
-
-@dataclass
-class Outcome:
-    """The result of one student's assignment."""
-
-    student_id: str
-    assignment: str
-    score: float
-    max_score: float
-    status: str
-    message: str = ""
-    feedback: Path | None = None
-    seconds: float = 0.0
-    late_seconds: float = 0.0
-    manual: list[str] = field(default_factory=list)
-    reused: bool = False
-
-
-@dataclass
-class RunResult:
-    """Everything a grading run produced."""
-
-    workspace: Path
-    grades_csv: Path
-    outcomes: list[Outcome] = field(default_factory=list)
-    seconds: float = 0.0
-    report: Path | None = None
-    moodle_csvs: list[Path] = field(default_factory=list)
+    """A grading run cannot start (or must stop); the message is French and meant for the instructor."""
 
 
 ProgressCallback = Callable[[str, str], None]
@@ -119,34 +88,63 @@ def _digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def changed_assignments(workspace: Path, course_root: Path) -> list[str]:
-    """Assignments graded earlier in ``workspace`` whose source has changed since."""
+def grader_digest(config: Config, course_root: Path, sandboxed: bool) -> str:
+    """A digest of everything besides the copy and the assignment that decides a grade.
+
+    The grading code (the autograder package, its templates), the course's nbgrader
+    configuration as written and as loaded, the mode (sandbox or not) and the versions of
+    nbgrader and TensorFlow: changing any of them makes the next run grade every copy again.
+    """
+    from importlib import metadata
+
+    import autograder
+
+    digest = hashlib.sha256()
+    package = Path(autograder.__file__).resolve().parent
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".tpl", ".j2", ".css", ".html"}
+                       and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    config_file = course_root / "nbgrader_config.py"
+    digest.update(config_file.read_bytes() if config_file.is_file() else b"")
+    loaded = {k: v for k, v in config.items() if k != "CourseDirectory"}
+    digest.update(json.dumps(loaded, sort_keys=True, default=repr).encode())
+    digest.update(f"sandboxed={sandboxed}".encode())
+    for package_name in ("nbgrader", "tensorflow-cpu", "tensorflow", "numpy"):
+        try:
+            digest.update(f"{package_name}={metadata.version(package_name)}".encode())
+        except metadata.PackageNotFoundError:
+            pass
+    return digest.hexdigest()
+
+
+def changed_assignments(workspace: Path, course_root: Path, db_url: str) -> list[str]:
+    """Assignments graded earlier in ``workspace`` (or its gradebook, whatever its URL) whose source has changed since."""
     old, new = workspace / "source", course_root / "source"
-    if workspace == course_root or not old.is_dir():
+    if not old.is_dir():
+        return []
+    changed = [
+        folder.name for folder in old.iterdir()
+        if folder.is_dir() and (new / folder.name).is_dir() and _digest(folder) != _digest(new / folder.name)
+    ]
+    if not changed:
         return []
     graded = {p.name for p in (workspace / "autograded").glob("*/*") if p.is_dir()}
-    return sorted(
-        folder.name
-        for folder in old.iterdir()
-        if folder.name in graded and (new / folder.name).is_dir() and _digest(folder) != _digest(new / folder.name)
-    )
-
-
-def reset_workspace(workspace: Path) -> None:
-    """Delete the working data of earlier runs (grades, manual grades included)."""
-    for name in WORKING_DATA:
-        path = workspace / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+    try:
+        with Gradebook(db_url) as gradebook:
+            for name in changed:
+                try:
+                    if gradebook.find_assignment(name).submissions:
+                        graded.add(name)
+                except MissingEntry:
+                    pass
+    except Exception:  # noqa: BLE001 - an unreachable gradebook is reported later, by nbgrader itself
+        pass
+    return sorted(name for name in changed if name in graded)
 
 
 def prepare_workspace(workspace: Path, course_root: Path, db_url: str | None) -> None:
     """Make ``workspace`` an nbgrader course root using the course's sources."""
     workspace.mkdir(parents=True, exist_ok=True)
-    if workspace == course_root:
-        return
     source = workspace / "source"
     if source.exists():
         shutil.rmtree(source)
@@ -240,21 +238,22 @@ def run(
 ) -> RunResult:
     """Grade every submission of ``submissions`` (folders or Moodle zips); write everything under ``out``.
 
-    Submissions graded by an earlier run in ``out`` whose files have not changed
-    are not graded again (an interrupted run resumes), unless ``force``.
+    Submissions graded by an earlier run in ``out`` whose files, assignment, grading code and
+    configuration have not changed are not graded again (an interrupted run resumes), unless ``force``.
+    A copy the grader could not judge (grading failure) gets no grade and is graded again next time.
     """
     started = time.perf_counter()
     sources = [Path(submissions)] if isinstance(submissions, (str, Path)) else [Path(s) for s in submissions]
     sources = [s.resolve() for s in sources]
     workspace = out.resolve()
     course_root = course_root.resolve()
+    try:
+        check_location(workspace, course_root, sources)
+    except WorkspaceError as exc:
+        raise GradingError(str(exc)) from None
     for source in sources:
         if not source.exists():
             raise GradingError(f"Le dossier de rendus « {source} » n'existe pas.")
-        if source.is_dir() and (workspace == source or source in workspace.parents):
-            raise GradingError(
-                f"Le dossier de sortie « {workspace} » ne doit pas se trouver dans le dossier de rendus."
-            )
     prepare_environment()
     if scheduler and not sandboxed:
         raise GradingError("La répartition sur une grappe Dask (--scheduler) n'existe qu'avec le bac à sable.")
@@ -279,45 +278,71 @@ def run(
             ) from None
         warm_up()  # TensorFlow is imported in the background while the submissions are collected
     try:
-        return _run(
-            sources, workspace, course_root, roster=roster, assignment=assignment, db_url=db_url,
-            max_bytes=max_bytes, reset=reset, force=force, report=report, sandboxed=sandboxed, workers=workers,
-            remote=remote, on_progress=on_progress, on_start=on_start, started=started,
-        )
+        claim(workspace)
+        with Lock(workspace):
+            options = _Options(
+                roster=roster, assignment=assignment, db_url=db_url, max_bytes=max_bytes, reset=reset, force=force,
+                report=report, sandboxed=sandboxed, workers=workers or os.cpu_count() or 1, remote=remote,
+                on_progress=on_progress, on_start=on_start, started=started,
+            )
+            return _run(sources, workspace, course_root, options)
+    except WorkspaceError as exc:
+        raise GradingError(str(exc)) from None
     finally:
         if remote is not None:
             remote.close()
 
 
-def _run(
-    sources: list[Path], workspace: Path, course_root: Path, *, roster, assignment, db_url, max_bytes, reset, force,
-    report, sandboxed, workers, remote, on_progress, on_start, started,
-) -> RunResult:
-    if reset and workspace != course_root:
+@dataclass
+class _Options:
+    """The options of one run, as ``run`` received them."""
+
+    roster: Path | None
+    assignment: str | None
+    db_url: str | None
+    max_bytes: int | None
+    reset: bool
+    force: bool
+    report: bool
+    sandboxed: bool
+    workers: int
+    remote: object | None
+    on_progress: ProgressCallback | None
+    on_start: Callable[[int], None] | None
+    started: float
+
+
+def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Options) -> RunResult:
+    from .workspace import reset as reset_workspace
+
+    if options.reset:
         reset_workspace(workspace)
-    changed = changed_assignments(workspace, course_root)
-    if changed and (workspace / "gradebook.db").exists():
+    nbgrader_db = options.db_url or f"sqlite:///{workspace / 'gradebook.db'}"
+    changed = changed_assignments(workspace, course_root, nbgrader_db)
+    if changed:
         raise GradingError(
             "Le devoir " + ", ".join(f"« {name} »" for name in changed) + " a changé depuis la correction "
             f"enregistrée dans « {workspace} ». Pour tout recorriger avec la nouvelle version (les notes "
             "manuelles de ce dossier seront perdues), relancez avec --reset, ou choisissez un autre dossier --out."
         )
-    prepare_workspace(workspace, course_root, db_url)
+    prepare_workspace(workspace, course_root, options.db_url)
     assignments = find_assignments(workspace / "source")
     if not assignments:
         raise GradingError(f"Aucun devoir trouvé dans « {workspace / 'source'} ».")
-    if assignment and assignment not in assignments:
-        raise GradingError(f"Devoir inconnu « {assignment} » (devoirs du cours : {', '.join(sorted(assignments))}).")
+    if options.assignment and options.assignment not in assignments:
+        raise GradingError(
+            f"Devoir inconnu « {options.assignment} » (devoirs du cours : {', '.join(sorted(assignments))})."
+        )
 
-    config = load_config(workspace, course_root, db_url, sandboxed)
+    config = load_config(workspace, course_root, options.db_url, options.sandboxed)
     settings = Grading(config=config)
     try:
-        class_list = Roster.load(roster) if roster else None
+        class_list = Roster.load(options.roster) if options.roster else None
     except RosterError as exc:
         raise GradingError(str(exc)) from None
-    limit = max_bytes if max_bytes is not None else int(settings.max_file_size_mb * 1024 * 1024)
+    limit = options.max_bytes if options.max_bytes is not None else int(settings.max_file_size_mb * 1024 * 1024)
     transform = None
-    if sandboxed:
+    if options.sandboxed:
         from .executor import rebuild_bytes
 
         # Only the answers of each copy reach nbgrader: tests, points and metadata come from source/.
@@ -327,7 +352,7 @@ def _run(
     try:
         collection = collect(
             sources, workspace / "submitted", assignments,
-            roster=class_list, assignment=assignment, max_bytes=limit, timezone_name=settings.timezone,
+            roster=class_list, assignment=options.assignment, max_bytes=limit, timezone_name=settings.timezone,
             transform=transform,
         )
     except CollectError as exc:
@@ -341,6 +366,33 @@ def _run(
         if not generated["success"]:
             raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
 
+    journal = {} if options.force else _load_journal(workspace)
+    sources_digest = {name: _digest(workspace / "source" / name) for name in used}
+    grader = grader_digest(config, course_root, options.sandboxed)
+
+    def fingerprint_of(student: str, name: str) -> dict:
+        return {"submission": collection.digests.get((student, name), ""), "source": sources_digest[name],
+                "grader": grader}
+
+    def up_to_date(student: str, name: str) -> bool:
+        previous = journal.get(f"{student}/{name}")
+        return bool(previous) and previous.get("fingerprint") == fingerprint_of(student, name) and (
+            workspace / "autograded" / student / name).is_dir()
+
+    to_grade = [(s, a) for s, a in collection.ready if not up_to_date(s, a)]
+    if options.sandboxed and to_grade:
+        # The instructor's solution first, in the same sandbox and configuration: a grader that
+        # cannot give it full marks must not grade anyone.
+        from .canary import CanaryError, check
+
+        try:
+            result.canary_seconds = check(
+                workspace / "source", assignments, sorted({a for _, a in to_grade}), config, options.workers,
+                cluster=options.remote,
+            )
+        except CanaryError as exc:
+            raise GradingError(str(exc)) from None
+
     with Gradebook(api.coursedir.db_url) as gradebook:
         for name in used:
             due = settings.due_dates.get(name)
@@ -353,21 +405,9 @@ def _run(
                 known = {f: getattr(student, f) for f in fields if getattr(student, f)}
             gradebook.update_or_create_student(student_id, **known)
 
-    journal = {} if force else _load_journal(workspace)
-    sources_digest = {name: _digest(workspace / "source" / name) for name in used}
-
-    def fingerprint_of(student: str, name: str) -> dict:
-        return {"submission": collection.digests.get((student, name), ""), "source": sources_digest[name]}
-
-    def up_to_date(student: str, name: str) -> bool:
-        previous = journal.get(f"{student}/{name}")
-        return bool(previous) and previous.get("fingerprint") == fingerprint_of(student, name) and (
-            workspace / "autograded" / student / name).is_dir()
-
-    if on_start:
-        on_start(len(collection.ready))
-    to_grade = [(s, a) for s, a in collection.ready if not up_to_date(s, a)]
-    if sandboxed and to_grade:
+    if options.on_start:
+        options.on_start(len(collection.ready))
+    if options.sandboxed and to_grade:
         # The costly part (running the code, in sandboxes) runs for the next submissions on every core
         # (or on a Dask cluster) while nbgrader records each finished one here: a single writer to the
         # gradebook.
@@ -378,33 +418,54 @@ def _run(
             for student, name in to_grade
             for notebook in assignments[name].notebooks
         ]
-        order = precompute(jobs, config, workers or os.cpu_count() or 1, cluster=remote)
+        order = precompute(jobs, config, options.workers, cluster=options.remote)
     else:
-        order = iter(to_grade)
+        order = ((student, name, None) for student, name in to_grade)
     graded: dict[tuple[str, str], Outcome] = {}
-    for student, name in order:
-        outcome = graded[(student, name)] = _grade_one(api, workspace, student, name)
-        if outcome.status == GRADED:
-            journal[f"{student}/{name}"] = {"fingerprint": fingerprint_of(student, name)}
+    failures = 0
+    try:
+        for student, name, failure in order:
+            if failure is None:
+                outcome = _grade_one(api, workspace, student, name)
+            else:
+                outcome = _failure(workspace, student, name, failure, gradebook_url=api.coursedir.db_url)
+            graded[(student, name)] = outcome
+            if outcome.status is Status.FAILED:
+                failures += 1
+                journal.pop(f"{student}/{name}", None)
+            else:
+                journal[f"{student}/{name}"] = {"fingerprint": fingerprint_of(student, name)}
             _save_journal(workspace, journal)
-        if on_progress:
-            on_progress(student, name)
+            if options.on_progress:
+                options.on_progress(student, name)
+            if failures >= MIN_FAILURES_TO_STOP and failures > settings.max_failure_share * len(graded):
+                raise GradingError(
+                    f"Correction arrêtée : {failures} des {len(graded)} copies traitées n'ont pas pu être corrigées "
+                    f"(échec de la correction, ce n'est pas une note), au-delà du seuil de "
+                    f"{settings.max_failure_share:.0%} (c.Grading.max_failure_share). Dernière cause : "
+                    f"{outcome.message} Les notes déjà obtenues sont conservées ; réglez le problème puis relancez "
+                    "la même commande : seules les copies restantes seront corrigées."
+                )
+    finally:
+        close = getattr(order, "close", None)
+        if close:
+            close()
     for student, name in collection.ready:
         outcome = graded.get((student, name))
         if outcome is None:
             outcome = _read_outcome(api, workspace, student, name, seconds=0.0)
             outcome.reused = True
-            if on_progress:
-                on_progress(student, name)
+            if options.on_progress:
+                options.on_progress(student, name)
         for note in collection.notes.get((student, name), []):
             outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
         result.outcomes.append(outcome)
 
     for name in sorted({a for _, a in collection.ready}):
-        students = sorted({s for s, a in collection.ready if a == name})
-        failure = generate_feedback(config, name, students, workers or os.cpu_count() or 1)
+        students = sorted({o.student_id for o in result.outcomes if o.assignment == name and o.status is Status.GRADED})
+        failure = generate_feedback(config, name, students, options.workers) if students else None
         for outcome in result.outcomes:
-            if outcome.assignment != name or outcome.status != GRADED:
+            if outcome.assignment != name or outcome.status is not Status.GRADED:
                 continue
             page = workspace / "feedback" / outcome.student_id / name
             outcome.feedback = page if page.is_dir() else None
@@ -421,7 +482,7 @@ def _run(
             page = workspace / "feedback" / problem.student_id / problem.assignment / (Path(notebook).stem + ".html")
             write_problem_feedback(page, problem)
             result.outcomes.append(
-                Outcome(problem.student_id, problem.assignment, 0.0, max_score, UNREADABLE, problem.message, page)
+                Outcome(problem.student_id, problem.assignment, 0.0, max_score, Status.REJECTED, problem.message, page)
             )
 
     from .export import export_grades, export_moodle
@@ -432,12 +493,30 @@ def _run(
         api.coursedir.db_url, workspace / "moodle", collection.participants, outcomes_by_key, settings
     )
     result.outcomes.sort(key=lambda o: (o.assignment, o.student_id))
-    if report:
+    if options.report:
         from .report import write_report
 
         result.report = write_report(result, api.coursedir.db_url, workspace / "rapport.html")
-    result.seconds = time.perf_counter() - started
+    result.seconds = time.perf_counter() - options.started
     return result
+
+
+#: A run stops for too many grading failures only once it has seen at least this many.
+MIN_FAILURES_TO_STOP = 3
+
+
+def _failure(workspace: Path, student: str, assignment: str, reason: str, *, gradebook_url: str) -> Outcome:
+    """A copy the grader could not judge: no grade, no feedback page (an earlier one would be stale)."""
+    with Gradebook(gradebook_url) as gradebook:
+        max_score = gradebook.find_assignment(assignment).max_score
+    stale = workspace / "feedback" / student / assignment
+    if stale.is_dir():
+        shutil.rmtree(stale)
+    return Outcome(
+        student, assignment, 0.0, max_score, Status.FAILED,
+        f"la copie n'a pas pu être corrigée ({reason}) ; ce n'est pas une note : relancez la même commande "
+        "pour la corriger de nouveau.",
+    )
 
 
 def generate_feedback(config: Config, assignment: str, students: list[str], workers: int) -> str | None:
@@ -451,7 +530,9 @@ def generate_feedback(config: Config, assignment: str, students: list[str], work
         return _feedback_part(config, assignment, [])
     import multiprocessing
 
-    context = multiprocessing.get_context("fork")  # this process has nbgrader imported: no import again
+    # Never fork here: this process has threads (progress display, Dask client, thread pools) and a
+    # fork would copy their locks in whatever state they are.
+    context = multiprocessing.get_context("spawn")
     shares = [students[i::parts] for i in range(parts)]
     running = []
     for share in shares:
@@ -483,7 +564,7 @@ def _feedback_child(config: Config, assignment: str, excluded: list[str], connec
     try:
         connection.send(_feedback_part(config, assignment, excluded))
     except BaseException as exc:  # noqa: BLE001 - the parent needs a reason
-        connection.send(f"{type(exc).__name__} : {exc}")
+        connection.send(f"{type(exc).__name__} : {exc}")
     finally:
         connection.close()
 
@@ -504,7 +585,9 @@ def _read_outcome(api: NbGraderAPI, workspace: Path, student: str, assignment: s
         try:
             submission = gradebook.find_submission(assignment, student)
         except MissingEntry:
-            return Outcome(student, assignment, 0.0, max_score, FAILED, "aucune note enregistrée", seconds=seconds)
+            return Outcome(student, assignment, 0.0, max_score, Status.FAILED,
+                           "aucune note enregistrée : relancez la même commande pour corriger cette copie",
+                           seconds=seconds)
         score = submission.score
         late = submission.total_seconds_late or 0.0
         for notebook in submission.notebooks:
@@ -522,7 +605,7 @@ def _read_outcome(api: NbGraderAPI, workspace: Path, student: str, assignment: s
         remarks.append(f"rendu en retard ({_duration(late)})")
     page = workspace / "feedback" / student / assignment
     return Outcome(
-        student, assignment, score, max_score, GRADED, "\u00a0; ".join(remarks),
+        student, assignment, score, max_score, Status.GRADED, "\u00a0; ".join(remarks),
         page if page.is_dir() else None, seconds, late, manual,
     )
 
@@ -546,13 +629,9 @@ def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str)
     finally:
         os.environ.pop(checks.STUDENT_ID_ENV, None)
     if not graded["success"]:
-        with Gradebook(api.coursedir.db_url) as gradebook:
-            max_score = gradebook.find_assignment(assignment).max_score
-            _remove_submission(gradebook, assignment, student)
-        return Outcome(
-            student, assignment, 0.0, max_score, FAILED,
-            f"la correction automatique a échoué : {_last_error_line(graded)}",
-            seconds=time.perf_counter() - started,
-        )
+        outcome = _failure(workspace, student, assignment, f"nbgrader : {_last_error_line(graded)}",
+                           gradebook_url=api.coursedir.db_url)
+        outcome.seconds = time.perf_counter() - started
+        return outcome
     # Feedback pages are generated afterwards, for every student of the assignment in one nbgrader run.
     return _read_outcome(api, workspace, student, assignment, time.perf_counter() - started)

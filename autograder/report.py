@@ -17,8 +17,10 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from .checks import format_number
 
+from .model import Status
+
 if TYPE_CHECKING:
-    from .grade import RunResult
+    from .model import RunResult
 
 NBSP = "\u00a0"
 
@@ -66,6 +68,8 @@ def collect_stats(result: "RunResult", db_url: str) -> dict:
     diagnostics: dict[tuple[str, str], Counter] = defaultdict(Counter)
     with Gradebook(db_url) as gradebook:
         for outcome in result.outcomes:
+            if outcome.status is Status.FAILED:
+                continue  # not a grade: it appears in its own section, never in the figures
             scores[outcome.assignment].append(outcome.score)
             max_scores[outcome.assignment] = outcome.max_score
             if outcome.manual:
@@ -81,6 +85,8 @@ def collect_stats(result: "RunResult", db_url: str) -> dict:
                     if grade.cell_type == "code" and grade.auto_score is not None:
                         parts[(outcome.assignment, grade.name)].append((grade.score or 0.0) / grade.max_score)
     for outcome in result.outcomes:
+        if outcome.status is not Status.GRADED:
+            continue
         folder = result.workspace / "autograded" / outcome.student_id / outcome.assignment
         for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
             try:
@@ -103,12 +109,24 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
 
     stats = collect_stats(result, db_url)
     body: list[str] = []
-    graded = [o for o in result.outcomes if o.status == "corrigé"]
-    rejected = [o for o in result.outcomes if o.status != "corrigé"]
+    graded = [o for o in result.outcomes if o.status is Status.GRADED]
+    rejected = [o for o in result.outcomes if o.status is Status.REJECTED]
+    failed = [o for o in result.outcomes if o.status is Status.FAILED]
     body.append(
-        f"<p>{len(result.outcomes)} rendu(s) : {len(graded)} corrigé(s), {len(rejected)} rejeté(s) "
-        f"ou en échec. Correction du {datetime.now().strftime('%d/%m/%Y à %H:%M')}.</p>"
+        f"<p>{len(result.outcomes)} rendu(s) : {len(graded)} corrigé(s), {len(rejected)} rejeté(s), "
+        f"{len(failed)} en échec de correction. Correction du {datetime.now().strftime('%d/%m/%Y à %H:%M')}.</p>"
     )
+    if failed:
+        body.append(
+            "<h2>Copies non corrigées (échec de la correction)</h2><p>Le correcteur n'a pas pu juger ces copies : "
+            "ce ne sont pas des notes, elles n'apparaissent ni dans les figures ni dans les moyennes, et leur note "
+            "est laissée vide dans les exports. Relancez la même commande pour les corriger de nouveau.</p>"
+            "<table><tr><th>Devoir</th><th>Étudiant·e</th><th>Cause</th></tr>"
+        )
+        for outcome in failed:
+            body.append(f"<tr><td>{html.escape(outcome.assignment)}</td><td>{html.escape(outcome.student_id)}</td>"
+                        f"<td>{html.escape(outcome.message)}</td></tr>")
+        body.append("</table>")
     for assignment in sorted(stats["scores"]):
         values = stats["scores"][assignment]
         top = stats["max_scores"][assignment]
@@ -154,12 +172,12 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
     else:
         body.append("<p>Aucune réponse à noter à la main.</p>")
 
-    body.append("<h2>Rendus rejetés ou en échec</h2>")
+    body.append("<h2>Rendus rejetés</h2>")
     if rejected:
         body.append("<table><tr><th>Devoir</th><th>Étudiant·e</th><th>État</th><th>Raison</th></tr>")
         for outcome in rejected:
             body.append(f"<tr><td>{html.escape(outcome.assignment)}</td><td>{html.escape(outcome.student_id)}</td>"
-                        f"<td>{html.escape(outcome.status)}</td><td>{html.escape(outcome.message)}</td></tr>")
+                        f"<td>{html.escape(outcome.status.label)}</td><td>{html.escape(outcome.message)}</td></tr>")
         body.append("</table>")
     else:
         body.append("<p>Aucun.</p>")

@@ -62,7 +62,9 @@ def main() -> None:
         sys.stdout, sys.stderr = out, err
         answer: dict = {"id": request.get("id")}
         try:
-            if op == "exec":
+            if op == "ping":
+                answer["ready"] = True  # the sandbox is up: what follows is the student's code
+            elif op == "exec":
                 result = shell.run_cell(str(request.get("source", "")), store_history=False)
                 failure = result.error_before_exec or result.error_in_exec
                 answer["error"] = _error(failure) if failure is not None else None

@@ -25,6 +25,12 @@ class Grading(Configurable):
         20.0, help="Largest notebook accepted, in megabytes; a larger one gets 0 with a message."
     ).tag(config=True)
 
+    max_failure_share = Float(
+        0.2,
+        help="Share of copies ending in a grading failure (not the students' doing) above which a run stops "
+             "(counted once at least 3 have failed).",
+    ).tag(config=True)
+
     timezone = Unicode(
         "Europe/Paris", help="Time zone of the dates found in a Moodle download (its files carry local times)."
     ).tag(config=True)

@@ -7,7 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .checks import format_number
-from .grade import GRADED, RunResult
+from .model import RunResult, Status
 
 
 class ProgressDisplay:
@@ -59,23 +59,35 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     table.add_column("État")
     table.add_column("Remarque", overflow="fold")
     for outcome in result.outcomes:
-        style = "" if outcome.status == GRADED else "red"
+        style = {Status.GRADED: "", Status.FAILED: "bold magenta"}.get(outcome.status, "red")
         table.add_row(
             outcome.assignment,
             outcome.student_id,
+            "—" if outcome.status is Status.FAILED else
             f"{format_number(outcome.score)} / {format_number(outcome.max_score)}",
-            outcome.status,
+            outcome.status.label,
             outcome.message,
             style=style,
         )
     console.print(table)
-    graded = [o for o in result.outcomes if o.status == GRADED]
+    graded = [o for o in result.outcomes if o.status is Status.GRADED]
     fresh = [o for o in graded if not o.reused]
     per_submission = result.seconds / len(fresh) if fresh else 0.0
     console.print(
         f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {format_number(result.seconds)} s"
         + (f" ({format_number(per_submission)} s par rendu corrigé, préparation comprise)." if fresh else ".")
     )
+    if result.failures:
+        console.print(
+            f"[bold magenta]{len(result.failures)} copie(s) n'ont pas pu être corrigées (échec de la correction : "
+            "ce n'est pas une note, aucune note n'est enregistrée). Relancez la même commande pour les corriger "
+            "de nouveau.[/bold magenta]"
+        )
+    if result.canary_seconds:
+        console.print(
+            f"Contrôle préalable réussi : la solution de référence obtient tous ses points "
+            f"({format_number(result.canary_seconds)} s)."
+        )
     reused = sum(1 for o in result.outcomes if o.reused)
     if reused:
         console.print(f"{reused} rendu(s) inchangé(s) depuis la correction précédente : notes reprises.")

@@ -32,6 +32,14 @@ class StudentProcessGone(Exception):
     """The student's process stopped answering (crash, time limit, protocol error)."""
 
 
+class InfrastructureFailure(Exception):
+    """The grader could not run the submission (sandbox start, internal error): not the student's doing."""
+
+
+#: Seconds the sandboxed process has to answer its first request (nothing of the student's has run yet).
+START_TIMEOUT = 60.0
+
+
 @dataclass
 class Settings:
     cell_timeout: float = 120.0
@@ -75,6 +83,12 @@ class Runner:
             self.pid = self.process.pid
         self.counter = 0
         self.gone: str | None = None
+        #: Request number at which the process died of something other than our own time limits.
+        self.death: int | None = None
+        try:
+            self.request({"op": "ping"}, timeout=START_TIMEOUT)
+        except StudentProcessGone as exc:
+            raise sandbox.SandboxUnavailable(f"le processus isolé n'a pas démarré ({exc})") from None
 
     def request(self, message: dict, timeout: float | None = None) -> dict:
         if self.gone:
@@ -98,8 +112,10 @@ class Runner:
                     pass
             self.stop(f"délai dépassé ({self.settings.cell_timeout:.0f} s) : le processus a été arrêté")
         except (EOFError, OSError, BrokenPipeError):
+            self.death = self.counter
             self.stop("le processus s'est arrêté (plantage, limite de mémoire ou de temps de calcul dépassée)")
         except protocol.ProtocolError as exc:
+            self.death = self.counter
             self.stop(f"réponse invalide du processus ({exc})")
         raise StudentProcessGone(self.gone)
 
@@ -269,23 +285,26 @@ def start_runner(settings: Settings) -> Runner | str:
 
 
 def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runner | str | None = None) -> str:
-    """Run one submission's rebuilt cells; return the JSON list of outputs, one list per cell.
+    """Run one submission's rebuilt cells; return JSON ``{"outputs": [...], "deaths": [...]}``.
+
+    ``outputs`` has one list of outputs per cell; ``deaths`` lists, as [cell index, request
+    number], each time the student's process died of something else than our time limits
+    (its own doing, or a kill from outside: the caller tells them apart by running again).
+    Raises InfrastructureFailure when the sandbox cannot start: no cell is judged then.
 
     Start the runner (``start_runner``) before reading the cells: it is forked from this
     process, which must not hold the hidden tests at that moment.
     """
     runner = runner if runner is not None else start_runner(settings)
+    if isinstance(runner, str):
+        raise InfrastructureFailure(runner)
     cells = json.loads(cells_json)
     os.environ[checks.STUDENT_ID_ENV] = student_id
     os.environ.pop("NBGRADER_EXECUTION", None)
     outputs: list[list[dict]] = [[] for _ in cells]
+    deaths: list[list[int]] = []
     sources = student_sources(cells)
     namespace: dict = {"__name__": "__main__"}
-    if isinstance(runner, str):
-        for index, cell in enumerate(cells):
-            if cell.get("test"):
-                outputs[index] = [_error("SandboxUnavailable", runner)]
-        return json.dumps(outputs)
     done: list[str] = []  # student-side cells that ran, to replay in a new process after a crash
     restarted = False
     try:
@@ -294,8 +313,12 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
                 continue
             if cell.get("test"):
                 outputs[index] = _run_test(cell, index, namespace, runner, sources)
+                if runner.death is not None and [index, runner.death] not in deaths:
+                    deaths.append([index, runner.death])
                 continue
             outputs[index] = _run_student_cell(cell, runner)
+            if runner.death is not None and [index, runner.death] not in deaths:
+                deaths.append([index, runner.death])
             if runner.gone and not restarted:
                 # The cell killed its process (time limit, crash): as Jupyter would after a restart,
                 # go on in a fresh sandboxed process (a new interpreter: this one now holds the tests)
@@ -303,9 +326,12 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
                 restarted = True
                 try:
                     runner = Runner(settings, fresh=True)
+                except (sandbox.SandboxUnavailable, OSError) as exc:
+                    raise InfrastructureFailure(f"le bac à sable ne redémarre pas ({exc})") from None
+                try:
                     for source in done:
                         runner.request({"op": "exec", "source": source})
-                except (StudentProcessGone, sandbox.SandboxUnavailable, OSError):
+                except StudentProcessGone:
                     pass
                 for name in [n for n, v in namespace.items() if isinstance(v, RemoteFunction)]:
                     del namespace[name]
@@ -320,7 +346,7 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
                         namespace[name] = RemoteFunction(runner, name, None, tf)
     finally:
         runner.stop()
-    return json.dumps(outputs)
+    return json.dumps({"outputs": outputs, "deaths": deaths})
 
 
 def _run_student_cell(cell: dict, runner: Runner) -> list[dict]:
@@ -375,8 +401,10 @@ def serve_one(connection, student_id: str, settings: Settings) -> None:
         runner = start_runner(settings)  # forked before the cells (hidden tests) arrive
         cells_json = connection.recv_bytes().decode("utf-8")
         connection.send_bytes(run_cells(cells_json, student_id, settings, runner).encode("utf-8"))
+    except InfrastructureFailure as exc:
+        connection.send_bytes(json.dumps({"failure": str(exc)}).encode("utf-8"))
     except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
-        connection.send_bytes(json.dumps({"failure": f"{type(exc).__name__} : {exc}"}).encode("utf-8"))
+        connection.send_bytes(json.dumps({"failure": f"{type(exc).__name__} : {exc}"}).encode("utf-8"))
     finally:
         connection.close()
 
