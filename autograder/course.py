@@ -16,6 +16,9 @@ TF_QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_ENABLE_ONEDNN_OPTS": "0",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    # NumPy's OpenBLAS otherwise starts a thread at import: the warm server that test processes are
+    # forked from must have none (a fork copies a thread's locks, not the thread).
+    "OPENBLAS_NUM_THREADS": "1",
 }
 
 

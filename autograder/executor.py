@@ -42,6 +42,9 @@ def _context():
     """The forkserver that test processes are forked from (started once, TensorFlow preloaded)."""
     global _CONTEXT
     if _CONTEXT is None:
+        from .course import prepare_environment
+
+        prepare_environment()  # inherited by the server: quiet TensorFlow, no OpenBLAS thread
         _CONTEXT = multiprocessing.get_context("forkserver")
         # Everything a test process needs is imported once, in the server. The children's target
         # (tester.serve_one) lives in a module that does not import nbgrader: an import left to each

@@ -44,7 +44,7 @@ def _error(exc: BaseException) -> dict:
     return {"ename": type(exc).__name__[:100], "evalue": str(exc)[:2000]}
 
 
-def main() -> None:
+def main(read_fd: int = READ_FD, write_fd: int = WRITE_FD) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
     from autograder import protocol
@@ -53,7 +53,7 @@ def main() -> None:
     shell.history_manager.enabled = False
     while True:
         try:
-            request = protocol.receive(READ_FD)
+            request = protocol.receive(read_fd)
         except (EOFError, protocol.ProtocolError):
             return
         op = request.get("op")
@@ -111,9 +111,9 @@ def main() -> None:
             sys.stdout, sys.stderr = saved
         answer["stdout"], answer["stderr"] = out.getvalue(), err.getvalue()
         try:
-            protocol.send(WRITE_FD, answer)
+            protocol.send(write_fd, answer)
         except (ValueError, protocol.ProtocolError, OSError) as exc:
-            protocol.send(WRITE_FD, {"id": request.get("id"), "error": _error(exc), "stdout": "", "stderr": ""})
+            protocol.send(write_fd, {"id": request.get("id"), "error": _error(exc), "stdout": "", "stderr": ""})
 
 
 if __name__ == "__main__":

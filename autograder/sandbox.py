@@ -46,6 +46,19 @@ def _set_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _limits_prefix(limits: Limits) -> list[str]:
+    """``prlimit`` in front of a command: the limits without code run between fork and exec.
+
+    (A ``preexec_fn`` is unsafe in a process with threads, which the grader's processes have:
+    progress display, TensorFlow's thread pools, a Dask client.)
+    """
+    prlimit = shutil.which("prlimit") or "/usr/bin/prlimit"
+    return [
+        prlimit, f"--cpu={limits.cpu_seconds}", f"--as={limits.memory_bytes}", f"--nproc={limits.processes}",
+        f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}", "--core=0", "--",
+    ]
+
+
 def _python_paths() -> list[str]:
     """Folders the sandboxed Python needs, read-only."""
     paths = {sys.prefix, sys.base_prefix, os.path.realpath(sys.base_prefix)}
@@ -53,8 +66,8 @@ def _python_paths() -> list[str]:
     return sorted(p for p in paths if p and os.path.isdir(p))
 
 
-def command(python: str | None = None) -> list[str]:
-    """The command line that starts the runner in the sandbox."""
+def command(python: str | None = None, fds: tuple[int, int] = (3, 4)) -> list[str]:
+    """The command line that starts the runner in the sandbox, reading on ``fds[0]``, writing on ``fds[1]``."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(
@@ -105,26 +118,17 @@ def command(python: str | None = None) -> list[str]:
         inner = []
     python = python or sys.executable
     # -I: no PYTHON* variable, no user site folder, no current folder on sys.path.
-    return args + ["--", *inner, python, "-I", "-c", "from autograder.runner import main; main()"]
+    return args + ["--", *inner, python, "-I", "-c", f"from autograder.runner import main; main({fds[0]}, {fds[1]})"]
 
 
 def start(limits: Limits = Limits()) -> tuple[subprocess.Popen, int, int]:
     """Start a sandboxed runner; return (process, fd to write requests, fd to read answers)."""
     to_runner_r, to_runner_w = os.pipe()
     from_runner_r, from_runner_w = os.pipe()
-    argv = command()
-
-    def setup() -> None:
-        # The runner reads on 3 and writes on 4; every other descriptor is closed after this.
-        read_end = fcntl.fcntl(to_runner_r, fcntl.F_DUPFD, 10)
-        write_end = fcntl.fcntl(from_runner_w, fcntl.F_DUPFD, 10)
-        os.dup2(read_end, 3)
-        os.dup2(write_end, 4)
-        _set_limits(limits)
-
+    argv = _limits_prefix(limits) + command(fds=(to_runner_r, from_runner_w))
     process = subprocess.Popen(
         argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        pass_fds=(3, 4), preexec_fn=setup, close_fds=True, start_new_session=True,
+        pass_fds=(to_runner_r, from_runner_w), close_fds=True, start_new_session=True,
     )
     os.close(to_runner_r)
     os.close(from_runner_w)
@@ -136,7 +140,7 @@ def check() -> None:
     argv = command()
     probe = argv[: argv.index("-c") + 1] + ["import numpy; print('ok')"]
     try:
-        done = subprocess.run(probe, capture_output=True, text=True, timeout=60, preexec_fn=lambda: _set_limits(Limits()))
+        done = subprocess.run(_limits_prefix(Limits()) + probe, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxUnavailable(f"le bac à sable ne démarre pas ({exc}).") from None
     if done.returncode != 0 or done.stdout.strip() != "ok":
