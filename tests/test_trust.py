@@ -314,3 +314,29 @@ def test_when_a_run_holds_the_folder_then_a_second_run_refuses(tmp_path, noteboo
         assert not (out / "submitted").exists()
     with ws.Lock(out):  # released: taken again
         pass
+
+
+WARM_SERVER_THREADS = """
+import json, os, sys, time
+from multiprocessing import forkserver
+from autograder import executor
+executor.warm_up()
+server = forkserver._forkserver._forkserver_pid
+deadline = time.time() + 120
+while time.time() < deadline and "libtensorflow_framework" not in open(f"/proc/{server}/maps").read():
+    time.sleep(0.2)
+time.sleep(5)  # the rest of the preload (IPython) is pure Python
+print(json.dumps(len(os.listdir(f"/proc/{server}/task"))))
+"""
+
+
+def test_when_the_warm_server_is_ready_then_it_has_no_other_thread_to_copy_into_forks():
+    """A fork copies a thread's locks but not the thread: the server forked for every copy must have one thread."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}  # as on an instructor's machine
+    done = subprocess.run([sys.executable, "-c", WARM_SERVER_THREADS], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == 1
