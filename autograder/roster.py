@@ -26,8 +26,12 @@ class Student:
 
 
 def name_key(name: str) -> str:
-    """Order-, case- and accent-insensitive key of a full name."""
-    text = unicodedata.normalize("NFKD", name)
+    """Order-, case- and accent-insensitive key of a full name.
+
+    The characters Moodle's ``clean_filename`` removes from folder names are removed first, so that
+    « Jeanne D'Arc » of a class list matches the « Jeanne DArc » of a download.
+    """
+    text = unicodedata.normalize("NFKD", re.sub(r"[&<>\"`|':\\/’]", "", name))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     return " ".join(sorted(re.findall(r"[a-z0-9]+", text)))
 
@@ -82,7 +86,17 @@ class Roster:
 
     def by_name(self, full_name: str) -> Student | None:
         """The only student with this full name (any order of first and last names), or None."""
-        matches = self._by_name.get(name_key(full_name), [])
+        matches = self.named(full_name)
+        return matches[0] if len(matches) == 1 else None
+
+    def named(self, full_name: str) -> list[Student]:
+        """Every student with this full name (homonyms included)."""
+        return list(self._by_name.get(name_key(full_name), []))
+
+    def by_email(self, email: str) -> Student | None:
+        """The student with this e-mail address (case-insensitive), or None."""
+        wanted = email.strip().casefold()
+        matches = [s for s in self.students.values() if wanted and s.email.strip().casefold() == wanted]
         return matches[0] if len(matches) == 1 else None
 
     def __contains__(self, student_id: str) -> bool:
