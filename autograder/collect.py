@@ -389,7 +389,7 @@ def _choose(
                 f"« {expected} » ne contient aucune cellule notée du devoir « {name} » : "
                 "avez-vous rendu le bon fichier ?"
             ), none
-        if owner != name:
+        if owner is not None and owner != name:
             return f"« {expected} » est le carnet du devoir « {owner} », pas celui de « {name} ».", none
         chosen[expected] = raw
         for note in loaded.notes:

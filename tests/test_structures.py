@@ -8,6 +8,7 @@ grades them all beside the same answers saved plainly and a correct control copy
 from __future__ import annotations
 
 import codecs
+import html
 import json
 import time
 from pathlib import Path
@@ -458,7 +459,7 @@ def test_when_no_answer_can_be_found_then_the_copy_is_rejected_with_a_french_pag
     assert (outcome.status, outcome.score) == (UNREADABLE, 0.0)
     assert REJECTED[name][1] in _clean(outcome.message), outcome.message
     page = structures_run["workspace"] / "feedback" / name / DEMO_ASSIGNMENT / f"{Path(NOTEBOOK).stem}.html"
-    assert REJECTED[name][1] in _clean(page.read_text(encoding="utf-8"))
+    assert REJECTED[name][1] in _clean(html.unescape(page.read_text(encoding="utf-8")))
 
 
 def test_when_every_structure_is_graded_then_each_copy_has_an_outcome(structures_run):
