@@ -223,7 +223,8 @@ def collect(
 
     ``submitted`` is rebuilt from scratch unless it is the only source (then
     nothing is copied and the files are graded where they are). ``transform``
-    (raw bytes, assignment, notebook name) -> bytes rewrites each copy.
+    (raw bytes, assignment, notebook name) -> bytes rewrites each copy; a copy it cannot rewrite
+    (notebook_io.Unusable, or any other error) is a problem of that copy only.
     """
     if isinstance(sources, (str, Path)):
         sources = [Path(sources)]

@@ -19,8 +19,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import notebook_io
-from autograder.collect import check_notebook_bytes
-from autograder.course import REPO_ROOT
+from autograder.collect import check_notebook_bytes, collect
+from autograder.course import REPO_ROOT, find_assignments
 from autograder.demo import DEMO_ASSIGNMENT, demo_files
 from autograder.executor import rebuild, rebuild_bytes
 from autograder.grade import GRADED, UNREADABLE, run
@@ -313,6 +313,23 @@ def test_when_a_grade_id_is_a_list_then_the_rebuild_does_not_raise():
     assert len(rebuilt.cells) == len(nbformat.read(TEMPLATE, as_version=4).cells)
 
 
+@pytest.mark.parametrize("name", ["cellules-invalides", "metadonnees-mauvais-types", "grade-id-mauvais-types"])
+def test_when_a_malformed_notebook_is_given_as_is_then_rebuild_finds_the_same_answers(name):
+    # What executor.rebuild gets when a copy reaches nbgrader without being rebuilt first.
+    template = nbformat.read(TEMPLATE, as_version=4)
+    odd = rebuild(template, json.loads(GRADED_AS_PLAIN[name]()))
+    plain = rebuild(template, json.loads(PLAIN))
+    assert [c.source for c in odd.cells] == [c.source for c in plain.cells]
+
+
+@pytest.mark.parametrize("submitted", [None, [], "texte", {"cells": {"0": {}}}, {"cells": None}])
+def test_when_a_notebook_has_no_cell_list_then_rebuild_marks_every_answer_missing(submitted):
+    template = nbformat.read(TEMPLATE, as_version=4)
+    rebuilt = rebuild(template, submitted)
+    answers = [c for c in rebuilt.cells if c.metadata["nbgrader"].get("solution")]
+    assert {c.source for c in answers if c.cell_type == "code"} == {notebook_io.MISSING_ANSWER}
+
+
 def test_when_answers_are_duplicated_then_the_last_readable_copy_wins():
     nb = _nb()
     cell = _answer(nb, "gradient_affine")
@@ -366,6 +383,23 @@ def test_when_a_notebook_is_nbformat_3_then_nbformat_converts_it():
     assert all(isinstance(cell["id"], str) for cell in loaded.notebook["cells"])
 
 
+def test_when_a_notebook_is_nbformat_4_0_then_it_is_read_as_4_5():
+    nb = _nb()
+    _nbformat_4_0(nb)
+    loaded = notebook_io.load(_dump(nb))
+    assert loaded.notebook["nbformat_minor"] == 5
+    assert all(isinstance(cell["id"], str) for cell in loaded.notebook["cells"])
+
+
+def test_when_a_string_holds_a_raw_tab_then_the_answer_keeps_it():
+    nb = _nb()
+    _answer(nb, "derivee_cube")["source"].append("\nfin = 1  # MARQUE-TAB")
+    raw = _dump(nb).replace(b"MARQUE-TAB", b"\t")  # a raw control character: not strict JSON
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(raw)
+    assert _answer_sources(raw)["derivee_cube"].endswith("fin = 1  # \t")
+
+
 def test_when_a_notebook_has_thousands_of_cells_then_reading_and_rebuilding_stay_fast():
     nb = _nb()
     _thousands_of_cells(nb)
@@ -383,6 +417,27 @@ def test_when_a_notebook_is_read_then_the_bytes_given_are_not_modified():
     before = bytes(raw)
     rebuild_bytes(TEMPLATE, bytes(raw))
     assert bytes(raw) == before
+
+
+def test_when_rebuilding_one_copy_fails_unexpectedly_then_only_that_copy_is_rejected(tmp_path):
+    root = tmp_path / "rendus"
+    for student in ("a", "b"):
+        (root / student / DEMO_ASSIGNMENT).mkdir(parents=True)
+        (root / student / DEMO_ASSIGNMENT / NOTEBOOK).write_text(PLAIN, encoding="utf-8")
+    calls = []
+
+    def transform(raw: bytes, assignment: str, notebook: str) -> bytes:
+        calls.append(raw)
+        if len(calls) == 1:
+            raise RecursionError("imprévu")
+        return rebuild_bytes(TEMPLATE, raw)
+
+    found = collect([root], tmp_path / "submitted", find_assignments(REPO_ROOT / "source"), transform=transform)
+    assert found.ready == [("b", DEMO_ASSIGNMENT)]
+    (problem,) = found.problems
+    assert problem.student_id == "a" and "n'a pas pu être préparé" in problem.message
+    assert typography_errors(problem.message) == []
+    assert not (tmp_path / "submitted" / "a").exists() and (tmp_path / "submitted" / "b" / DEMO_ASSIGNMENT / NOTEBOOK).is_file()
 
 
 # --------------------------------------------------------------------------
