@@ -85,7 +85,7 @@ def check_notebook_bytes(
     """
     if len(raw) > max_bytes:
         return (
-            f"le fichier «\u00a0{name}\u00a0» est trop volumineux (plus de {max_bytes / 1e6:.0f}\u00a0Mo)\u00a0: "
+            f"le fichier « {name} » est trop volumineux (plus de {max_bytes / 1e6:.0f} Mo) : "
             "effacez les sorties volumineuses (Édition › Effacer les sorties de toutes les cellules) avant de rendre.",
             None,
         )
@@ -101,7 +101,7 @@ def _nbformat_problem(raw: bytes, name: str) -> str | None:
         nbformat.validate(nbformat.reads(raw.decode("utf-8"), as_version=4))
     except Exception as exc:  # noqa: BLE001 - nbformat raises several types
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return f"le fichier «\u00a0{name}\u00a0» ne respecte pas le format des carnets Jupyter ({first})."
+        return f"le fichier « {name} » ne respecte pas le format des carnets Jupyter ({first})."
     return None
 
 
@@ -311,10 +311,10 @@ def _transform(
         try:
             rebuilt[notebook] = transform(raw, name, notebook)
         except notebook_io.Unusable as exc:
-            return f"«\u00a0{notebook}\u00a0»\u00a0: {exc}", {}
+            return f"« {notebook} » : {exc}", {}
         except Exception as exc:  # noqa: BLE001 - one copy never stops the others
             return (
-                f"«\u00a0{notebook}\u00a0» n'a pas pu être préparé pour la correction "
+                f"« {notebook} » n'a pas pu être préparé pour la correction "
                 f"({type(exc).__name__}). Ouvrez-le dans JupyterLab, enregistrez-le, puis rendez-le à nouveau."
             ), {}
     return None, rebuilt
@@ -381,7 +381,7 @@ def _choose(
         if not reason and not rebuilt:
             reason = _nbformat_problem(raw, expected)
         if reason or loaded is None:
-            reason = reason or f"le fichier «\u00a0{expected}\u00a0» est illisible."
+            reason = reason or f"le fichier « {expected} » est illisible."
             return reason[0].upper() + reason[1:], none
         owner = identify(cell_grade_ids(loaded.notebook), assignments)
         # A copy whose answer cells lost their grade_id may still be recognised when rebuilt (by cell id).

@@ -38,13 +38,13 @@ UNREADABLE_ANSWER = (
 )
 
 NO_ANSWER = (
-    "aucune cellule de réponse reconnaissable dans le carnet rendu\u00a0: les informations qui "
+    "aucune cellule de réponse reconnaissable dans le carnet rendu : les informations qui "
     "repèrent les cellules de réponse ont été perdues (carnet recréé, ou enregistré par un autre "
     "logiciel que JupyterLab). Recopiez vos réponses dans les cellules prévues du carnet distribué, "
     "enregistrez-le dans JupyterLab, puis rendez ce fichier sans le renommer."
 )
 ONLY_UNREADABLE_ANSWERS = (
-    "les cellules de réponse du carnet rendu sont illisibles (leur contenu n'est pas du texte)\u00a0: "
+    "les cellules de réponse du carnet rendu sont illisibles (leur contenu n'est pas du texte) : "
     "le fichier a été modifié hors de JupyterLab. Recopiez vos réponses dans le carnet distribué, "
     "enregistrez-le dans JupyterLab, puis rendez ce fichier sans le renommer."
 )
@@ -82,8 +82,8 @@ class Loaded:
             return []
         plural = "s" if self.replaced > 1 else ""
         return [
-            f"fichier qui n'est pas entièrement en UTF-8\u00a0: {self.replaced} séquence{plural} d'octets "
-            f"illisible{plural} remplacée{plural} par «\u00a0\ufffd\u00a0» (enregistrez vos carnets depuis JupyterLab)"
+            f"fichier qui n'est pas entièrement en UTF-8 : {self.replaced} séquence{plural} d'octets "
+            f"illisible{plural} remplacée{plural} par « � » (enregistrez vos carnets depuis JupyterLab)"
         ]
 
 
@@ -121,24 +121,24 @@ def load(raw: bytes, name: str = "carnet.ipynb") -> Loaded:
     """Read a submitted notebook; raise :class:`Unusable` with a French reason if it is not one."""
     text, replaced = decode(raw)
     if not text.strip():
-        raise Unusable(f"le fichier «\u00a0{name}\u00a0» est vide.")
+        raise Unusable(f"le fichier « {name} » est vide.")
     try:
         data = json.loads(text, strict=False)  # strict=False: raw tabs or line ends inside strings
     except json.JSONDecodeError as exc:
         if replaced:
-            raise Unusable(f"le fichier «\u00a0{name}\u00a0» n'est pas un texte UTF-8\u00a0: ce n'est pas un carnet Jupyter.") from None
+            raise Unusable(f"le fichier « {name} » n'est pas un texte UTF-8 : ce n'est pas un carnet Jupyter.") from None
         raise Unusable(
-            f"le fichier «\u00a0{name}\u00a0» n'est pas un carnet Jupyter lisible\u00a0: JSON invalide "
+            f"le fichier « {name} » n'est pas un carnet Jupyter lisible : JSON invalide "
             f"(ligne {exc.lineno}, colonne {exc.colno}). Le fichier a peut-être été tronqué "
             "ou modifié hors de JupyterLab."
         ) from None
     except RecursionError:
         raise Unusable(
-            f"le fichier «\u00a0{name}\u00a0» n'est pas un carnet Jupyter lisible\u00a0: structure JSON "
+            f"le fichier « {name} » n'est pas un carnet Jupyter lisible : structure JSON "
             "imbriquée trop profondément."
         ) from None
     not_a_notebook = Unusable(
-        f"le fichier «\u00a0{name}\u00a0» est un JSON, mais pas un carnet Jupyter (aucune liste de cellules)."
+        f"le fichier « {name} » est un JSON, mais pas un carnet Jupyter (aucune liste de cellules)."
     )
     if not isinstance(data, dict):
         raise not_a_notebook
@@ -151,7 +151,7 @@ def load(raw: bytes, name: str = "carnet.ipynb") -> Loaded:
         return Loaded(_v4(_from_v3(data, name)), replaced, converted_from=3)
     if isinstance(major, int) and not isinstance(major, bool) and major < 3:
         raise Unusable(
-            f"le fichier «\u00a0{name}\u00a0» est un carnet d'un format trop ancien (nbformat {major})\u00a0: "
+            f"le fichier « {name} » est un carnet d'un format trop ancien (nbformat {major}) : "
             "ouvrez-le dans JupyterLab, enregistrez-le, puis rendez-le à nouveau."
         )
     raise not_a_notebook
@@ -213,8 +213,8 @@ def _from_v3(data: dict, name: str) -> list[dict]:
         converted = nbformat.converter.convert(nbformat.from_dict(notebook3), 4)
     except Exception:  # noqa: BLE001 - whatever nbformat raises, the reason is the same
         raise Unusable(
-            f"le fichier «\u00a0{name}\u00a0» est un carnet au format 3 que la conversion au format 4 "
-            "n'a pas pu lire\u00a0: ouvrez-le dans JupyterLab, enregistrez-le, puis rendez-le à nouveau."
+            f"le fichier « {name} » est un carnet au format 3 que la conversion au format 4 "
+            "n'a pas pu lire : ouvrez-le dans JupyterLab, enregistrez-le, puis rendez-le à nouveau."
         ) from None
     cells = [_reduce(cell) for cell in converted.cells]
     for cell, bad in zip(cells, unreadable):
