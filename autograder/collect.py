@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import nbformat
 
-from . import moodle
+from . import moodle, notebook_io
 from .course import Assignment, identify
 from .roster import Roster, Student, slug
 
@@ -75,46 +75,45 @@ class CollectError(Exception):
 # --------------------------------------------------------------------------
 
 
-def check_notebook_bytes(raw: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str | None, dict | None]:
-    """Return (French reason why this is not a gradable notebook, or None; the parsed JSON)."""
+def check_notebook_bytes(
+    raw: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[str | None, notebook_io.Loaded | None]:
+    """Return (French reason why this is not a notebook, or None; the notebook as read).
+
+    Any structure is read (see notebook_io): whether its answers can be found is decided when
+    the copy is rebuilt on the source notebook.
+    """
     if len(raw) > max_bytes:
         return (
-            f"le fichier « {name} » est trop volumineux (plus de {max_bytes / 1e6:.0f} Mo) : "
+            f"le fichier « {name} » est trop volumineux (plus de {max_bytes / 1e6:.0f} Mo) : "
             "effacez les sorties volumineuses (Édition › Effacer les sorties de toutes les cellules) avant de rendre.",
             None,
         )
-    if not raw.strip():
-        return f"le fichier « {name} » est vide.", None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"le fichier « {name} » n'est pas un texte UTF-8 : ce n'est pas un carnet Jupyter.", None
+        return None, notebook_io.load(raw, name)
+    except notebook_io.Unusable as exc:
+        return str(exc), None
+
+
+def _nbformat_problem(raw: bytes, name: str) -> str | None:
+    """Why stock nbgrader could not read these bytes as they are (copies graded without rebuilding)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return (
-            f"le fichier « {name} » n'est pas un carnet Jupyter lisible : JSON invalide "
-            f"(ligne {exc.lineno}, colonne {exc.colno}). Le fichier a peut-être été tronqué "
-            "ou modifié hors de JupyterLab.",
-            None,
-        )
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        return f"le fichier « {name} » est un JSON, mais pas un carnet Jupyter (aucune liste de cellules).", None
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-        nbformat.validate(notebook)
+        nbformat.validate(nbformat.reads(raw.decode("utf-8"), as_version=4))
     except Exception as exc:  # noqa: BLE001 - nbformat raises several types
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return f"le fichier « {name} » ne respecte pas le format des carnets Jupyter ({first}).", None
-    return None, data
+        return f"le fichier « {name} » ne respecte pas le format des carnets Jupyter ({first})."
+    return None
 
 
 def cell_grade_ids(data: dict) -> set[str]:
+    """The grade_ids of the graded and answer cells of a notebook as read (wrong types ignored)."""
     ids = set()
-    for cell in data.get("cells", []):
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution")) and meta.get("grade_id"):
-            ids.add(str(meta["grade_id"]))
+    cells = data.get("cells") if isinstance(data, dict) else None
+    for cell in cells if isinstance(cells, list) else []:
+        metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution")) and isinstance(meta.get("grade_id"), str):
+            ids.add(meta["grade_id"])
     return ids
 
 
@@ -224,7 +223,8 @@ def collect(
 
     ``submitted`` is rebuilt from scratch unless it is the only source (then
     nothing is copied and the files are graded where they are). ``transform``
-    (raw bytes, assignment, notebook name) -> bytes rewrites each copy.
+    (raw bytes, assignment, notebook name) -> bytes rewrites each copy; a copy it cannot rewrite
+    (notebook_io.Unusable, or any other error) is a problem of that copy only.
     """
     if isinstance(sources, (str, Path)):
         sources = [Path(sources)]
@@ -248,7 +248,7 @@ def collect(
             raise CollectError(f"Le dossier de rendus « {source} » n'existe pas.")
 
     # Parse every notebook once (needed to recognise the assignment of a Moodle file).
-    parsed: dict[int, tuple[bytes, str | None, dict | None]] = {}
+    parsed: dict[int, tuple[bytes, str | None, notebook_io.Loaded | None]] = {}
     for index, item in enumerate(received):
         if item.name.lower().endswith(".ipynb"):
             raw = item.read(max_bytes) if item.size <= max_bytes else b"x" * (max_bytes + 1)
@@ -259,8 +259,8 @@ def collect(
     for index, item in enumerate(received):
         name = item.assignment
         if name is None:
-            data = parsed.get(index, (b"", None, None))[2]
-            name = identify(cell_grade_ids(data), assignments) if data else None
+            loaded = parsed.get(index, (b"", None, None))[2]
+            name = identify(cell_grade_ids(loaded.notebook), assignments) if loaded else None
             name = name or "?"
         groups.setdefault((item.student_id, name), []).append(index)
         if item.student_id not in result.students:
@@ -272,22 +272,28 @@ def collect(
 
     if not in_place and submitted.exists():
         shutil.rmtree(submitted)
+    rebuilt = transform is not None and not in_place
     for (student, name), indexes in sorted(groups.items()):
         key = (student, name)
         # Moodle participants were recorded before the assignment was known.
         if ("", "") != key and (student, "") in result.participants and key not in result.participants:
             result.participants[key] = result.participants[(student, "")]
-        problem, chosen = _check_group(key, [received[i] for i in indexes], indexes, parsed, assignments, result)
+        problem, chosen = _check_group(key, [received[i] for i in indexes], indexes, parsed, assignments, result,
+                                       rebuilt=rebuilt)
+        if not problem and rebuilt:
+            problem, chosen = _transform(chosen, name, transform)
         if problem:
             result.problems.append(Problem(student, name, problem))
+            result.digests.pop(key, None)
+            result.timestamps.pop(key, None)
             continue
         result.ready.append(key)
         if in_place:
             continue
         target = submitted / student / name
         target.mkdir(parents=True, exist_ok=True)
-        for notebook, raw in chosen.items():
-            (target / notebook).write_bytes(transform(raw, name, notebook) if transform else raw)
+        for notebook, content in chosen.items():
+            (target / notebook).write_bytes(content)
         if key in result.timestamps:
             stamp = result.timestamps[key].astimezone(timezone.utc)
             (target / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"), encoding="utf-8")
@@ -296,19 +302,41 @@ def collect(
     return result
 
 
+def _transform(
+    chosen: dict[str, bytes], name: str, transform: Callable[[bytes, str, str], bytes]
+) -> tuple[str | None, dict[str, bytes]]:
+    """The chosen notebooks rebuilt by ``transform``, or the French reason why one cannot be."""
+    rebuilt = {}
+    for notebook, raw in chosen.items():
+        try:
+            rebuilt[notebook] = transform(raw, name, notebook)
+        except notebook_io.Unusable as exc:
+            return f"« {notebook} » : {exc}", {}
+        except Exception as exc:  # noqa: BLE001 - one copy never stops the others
+            return (
+                f"« {notebook} » n'a pas pu être préparé pour la correction "
+                f"({type(exc).__name__}). Ouvrez-le dans JupyterLab, enregistrez-le, puis rendez-le à nouveau."
+            ), {}
+    return None, rebuilt
+
+
 def _check_group(
     key: Key,
     items: list[Received],
     indexes: list[int],
-    parsed: dict[int, tuple[bytes, str | None, dict | None]],
+    parsed: dict[int, tuple[bytes, str | None, notebook_io.Loaded | None]],
     assignments: dict[str, Assignment],
     result: Collection,
+    *,
+    rebuilt: bool,
 ) -> tuple[str | None, dict[str, bytes]]:
     """Choose the notebook(s) of one student's assignment.
 
-    Returns a French problem (or None) and the chosen notebooks' bytes by name.
+    Returns a French problem (or None) and the chosen notebooks' bytes by name. With ``rebuilt``,
+    the copies will be rebuilt on the source notebooks (which find the answers, or say why not);
+    without, they go to nbgrader as they are, and must be notebooks nbgrader reads.
     """
-    problem, chosen = _choose(key, items, indexes, parsed, assignments, result)
+    problem, chosen = _choose(key, items, indexes, parsed, assignments, result, rebuilt)
     if problem is None:
         result.digests[key] = hashlib.sha256(b"".join(chosen[n] for n in sorted(chosen))).hexdigest()
     return problem, chosen
@@ -318,9 +346,10 @@ def _choose(
     key: Key,
     items: list[Received],
     indexes: list[int],
-    parsed: dict[int, tuple[bytes, str | None, dict | None]],
+    parsed: dict[int, tuple[bytes, str | None, notebook_io.Loaded | None]],
     assignments: dict[str, Assignment],
     result: Collection,
+    rebuilt: bool,
 ) -> tuple[str | None, dict[str, bytes]]:
     _, name = key
     none: dict[str, bytes] = {}
@@ -348,18 +377,24 @@ def _choose(
         latest = max(candidates, key=when)
         if len(candidates) > 1:
             result.note(key, f"{len(candidates)} versions de « {expected} » reçues : la plus récente est corrigée")
-        raw, reason, data = parsed[latest]
-        if reason:
+        raw, reason, loaded = parsed[latest]
+        if not reason and not rebuilt:
+            reason = _nbformat_problem(raw, expected)
+        if reason or loaded is None:
+            reason = reason or f"le fichier « {expected} » est illisible."
             return reason[0].upper() + reason[1:], none
-        owner = identify(cell_grade_ids(data or {}), assignments)
-        if owner is None:
+        owner = identify(cell_grade_ids(loaded.notebook), assignments)
+        # A copy whose answer cells lost their grade_id may still be recognised when rebuilt (by cell id).
+        if owner is None and not rebuilt:
             return (
                 f"« {expected} » ne contient aucune cellule notée du devoir « {name} » : "
                 "avez-vous rendu le bon fichier ?"
             ), none
-        if owner != name:
+        if owner is not None and owner != name:
             return f"« {expected} » est le carnet du devoir « {owner} », pas celui de « {name} ».", none
         chosen[expected] = raw
+        for note in loaded.notes:
+            result.note(key, note)
         stamp = items[indexes.index(latest)].timestamp
         if stamp:
             result.timestamps[key] = stamp

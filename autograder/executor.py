@@ -31,9 +31,9 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Int
 
-from . import tester
+from . import notebook_io, tester
 
-MISSING_ANSWER = "# Cellule de réponse absente du rendu.\nraise NotImplementedError()"
+MISSING_ANSWER = notebook_io.MISSING_ANSWER
 
 _CONTEXT: Any = None
 
@@ -54,34 +54,22 @@ def _context():
     return _CONTEXT
 
 
-def rebuild(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
-    """The notebook to grade: the source's cells, with the student's answers by grade_id."""
-    answers, checksums = {}, {}
-    for cell in submitted.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if isinstance(meta, dict) and meta.get("solution") and meta.get("grade_id"):
-            answers[meta["grade_id"]] = cell.get("source", "")  # the last copy wins, as in nbgrader
-            # The stub's checksum lets nbgrader recognise an untouched answer (0 and « No response. »).
-            checksums[meta["grade_id"]] = meta.get("checksum")
-    rebuilt = nbformat.v4.new_notebook(metadata=source.metadata)
-    for cell in source.cells:
-        copy = nbformat.from_dict(json.loads(json.dumps(cell)))
-        meta = copy.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            copy.source = answers.get(meta.get("grade_id"), MISSING_ANSWER if copy.cell_type == "code" else "")
-            if isinstance(checksums.get(meta.get("grade_id")), str):
-                meta["checksum"] = checksums[meta["grade_id"]]
-        if copy.cell_type == "code":
-            copy.outputs, copy.execution_count = [], None
-        rebuilt.cells.append(copy)
-    return rebuilt
+def rebuild(source: NotebookNode, submitted: Any) -> NotebookNode:
+    """The notebook to grade: the source's cells, with the student's answers by grade_id.
+
+    ``submitted`` may be malformed in any way (see notebook_io): what cannot be read is ignored.
+    """
+    return notebook_io.rebuild(source, notebook_io.find_answers(submitted, source))
 
 
 def rebuild_bytes(template: Path, raw: bytes) -> bytes:
-    """A submitted notebook rebuilt on ``template`` (the source notebook): only its answers are kept."""
-    submitted = nbformat.reads(raw.decode("utf-8"), as_version=4)
-    rebuilt = rebuild(nbformat.read(template, as_version=4), submitted)
-    return nbformat.writes(rebuilt).encode("utf-8")
+    """A submitted notebook rebuilt on ``template`` (the source notebook): only its answers are kept.
+
+    Raises notebook_io.Unusable (French reason) when ``raw`` holds no recognisable answer.
+    """
+    source = nbformat.read(template, as_version=4)
+    answers = notebook_io.usable_answers(notebook_io.load(raw, template.name).notebook, source)
+    return nbformat.writes(notebook_io.rebuild(source, answers)).encode("utf-8")
 
 
 def cell_roles(notebook: NotebookNode) -> list[dict]:
@@ -243,8 +231,8 @@ def _prepare(job) -> str | None:
     """The rebuilt notebook to run, as JSON; None if it cannot be read (a grading failure: collect checked it)."""
     student, assignment, source_path, submitted_path = job
     try:
-        return json.dumps(cell_roles(rebuild(nbformat.read(source_path, as_version=4),
-                                             nbformat.read(submitted_path, as_version=4))))
+        submitted = notebook_io.load(Path(submitted_path).read_bytes(), Path(submitted_path).name).notebook
+        return json.dumps(cell_roles(rebuild(nbformat.read(source_path, as_version=4), submitted)))
     except Exception:  # noqa: BLE001 - one unreadable copy never stops the others
         return None
 
