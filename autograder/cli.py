@@ -32,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--roster", type=Path, metavar="CSV",
                        help="liste de la classe (colonnes id, last_name, first_name, email, lms_user_id, "
                             "comme « nbgrader db student import ») : relie les noms Moodle aux identifiants")
+    grade.add_argument("--moodle-worksheet", dest="moodle_worksheets", type=Path, action="append", default=[],
+                       metavar="CSV",
+                       help="feuille d'évaluation exportée par Moodle pour ce devoir (« Télécharger la feuille "
+                            "d'évaluation ») : identités, dates de remise, note maximale ; elle est réécrite "
+                            "remplie dans <sortie>/moodle/ (option répétable, une par devoir)")
+    grade.add_argument("--moodle-commentaires", dest="moodle_comments", action="store_true",
+                       help="remplit aussi la colonne des commentaires de feedback de la feuille (note par "
+                            "question) ; sans cette option, les commentaires de l'enseignant·e restent intacts")
     grade.add_argument("--assignment", metavar="DEVOIR",
                        help="devoir des archives Moodle (par défaut : reconnu d'après le contenu des carnets)")
     grade.add_argument("--db", metavar="URL",
@@ -85,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                     roster=args.roster, assignment=args.assignment, db_url=args.db,
                     max_bytes=int(args.max_size_mo * 1024 * 1024) if args.max_size_mo else None,
                     reset=args.reset, force=args.force, sandboxed=args.sandboxed, workers=args.workers,
-                    scheduler=args.scheduler,
+                    scheduler=args.scheduler, moodle_worksheets=args.moodle_worksheets,
+                    moodle_comments=args.moodle_comments,
                     on_start=display.start, on_progress=display.advance,
                 )
         except GradingError as exc:

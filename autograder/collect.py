@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import nbformat
 
-from . import moodle, notebook_io
+from . import identity, moodle, notebook_io
 from .course import Assignment, identify
 from .roster import Roster, Student, slug
 
@@ -58,7 +58,11 @@ class Collection:
     problems: list[Problem] = field(default_factory=list)
     notes: dict[Key, list[str]] = field(default_factory=dict)
     students: dict[str, Student] = field(default_factory=dict)
-    participants: dict[Key, tuple[str, str]] = field(default_factory=dict)  # Moodle number, full name
+    moodle: dict[Key, "identity.MoodleLink"] = field(default_factory=dict)  # copies from a Moodle download
+    blocked: dict[str, str] = field(default_factory=dict)  # student id -> why their copy cannot be graded
+    ambiguities: list[str] = field(default_factory=list)  # identities to check by hand
+    warnings: list[str] = field(default_factory=list)
+    worksheets_used: set[Path] = field(default_factory=set)
     digests: dict[Key, str] = field(default_factory=dict)
     timestamps: dict[Key, datetime] = field(default_factory=dict)
 
@@ -117,6 +121,12 @@ def cell_grade_ids(data: dict) -> set[str]:
     return ids
 
 
+def _download_number(name: str) -> int:
+    """The « (n) » a browser adds to the n-th download of a file of the same name (0 without)."""
+    match = re.search(r"\((\d+)\)(?=\.ipynb$)", name, flags=re.I)
+    return int(match.group(1)) if match else 0
+
+
 def _plain_name(name: str) -> str:
     """The file name without the « (1) » a browser adds to a second download."""
     return re.sub(r"\s*\(\d+\)(?=\.ipynb$)", "", name, flags=re.I)
@@ -167,39 +177,53 @@ def _from_folder(root: Path) -> list[Received]:
 
 
 def _from_moodle(path: Path, roster: Roster | None, assignment: str | None, tz: str,
-                 result: Collection) -> list[Received]:
-    files, strays = moodle.read_moodle_zip(path, tz)
+                 result: Collection, worksheets: list[moodle.Worksheet]) -> list[Received]:
+    files, strays = moodle.read_moodle_zip(path)
     if not files:
         raise CollectError(
-            f"« {path.name} » n'est pas un téléchargement de devoir Moodle : aucun dossier "
-            "« Nom Prénom_12345_assignsubmission_file_ » dedans."
+            f"« {path.name} » n'est pas un téléchargement de devoir Moodle : aucun dossier ni fichier "
+            "« Nom Prénom_12345_assignsubmission_file » dedans."
         )
-    ids: dict[str, str] = {}  # participant -> student id
-    used: set[str] = set(roster.students) if roster else set()
-    for item in sorted(files, key=lambda f: f.participant):
-        if item.participant in ids:
-            continue
-        student = roster.by_name(item.full_name) if roster else None
-        if student is None:
-            student_id = slug(item.full_name)
-            if student_id in used:
-                student_id = f"{student_id}-{item.participant}"
-            student = Student(id=student_id, last_name=item.full_name)
-        used.add(student.id)
-        ids[item.participant] = student.id
-        result.students.setdefault(student.id, student)
+    worksheet = identity.choose_worksheet(files, worksheets)
+    if worksheet is None:
+        result.warnings.append(
+            f"« {path.name} » : sans la feuille d'évaluation Moodle du devoir (--moodle-worksheet), les retards ne "
+            "sont pas calculés (les dates d'une archive Moodle sont celles du téléchargement) et les noms ne sont "
+            "reliés à la liste de la classe que lorsqu'ils n'y sont pas ambigus."
+        )
+    else:
+        result.worksheets_used.add(worksheet.path)
+    taken = {s for s, _ in result.moodle} | set(result.blocked)
+    found = identity.identify_folders(path, files, roster, worksheet, taken)
     received = []
     for item in files:
-        student_id = ids[item.participant]
+        who = found[item.folder]
+        student_id = who.student.id
+        result.students.setdefault(student_id, who.student)
+        key = (student_id, assignment or "")
+        result.moodle[key] = who.link
+        for note in who.notes:
+            if note not in result.notes.get(key, []):
+                result.note(key, note)
+        if who.ambiguity and who.ambiguity not in result.ambiguities:
+            result.ambiguities.append(who.ambiguity)
+        if who.problem:
+            result.blocked[student_id] = who.problem
+        if item.plugin != "file":
+            note = f"texte saisi en ligne dans Moodle ignoré (« {item.name} ») : seul le carnet rendu est corrigé"
+            if note not in result.notes.get(key, []):
+                result.note(key, note)
+            continue
+        stamp = None
+        if worksheet is not None and who.link.participants and who.link.participants[0] in worksheet.by_participant:
+            stamp = worksheet.submitted_at(who.link.participants[0], tz)
 
         def read(max_bytes: int, member=item.member) -> bytes:
             return moodle.read_member(path, member, max_bytes)
 
         received.append(
-            Received(student_id, assignment, item.name, item.size, item.timestamp, read,
-                     f"{path.name} › {item.member.filename}")
+            Received(student_id, assignment, item.name, item.size, stamp, read, f"{path.name} › {item.member.filename}")
         )
-        result.participants[(student_id, assignment or "")] = (item.participant, item.full_name)
     return received
 
 
@@ -218,6 +242,7 @@ def collect(
     max_bytes: int = DEFAULT_MAX_BYTES,
     timezone_name: str = "Europe/Paris",
     transform: Callable[[bytes, str, str], bytes] | None = None,
+    worksheets: list[moodle.Worksheet] | None = None,
 ) -> Collection:
     """Check every submission of ``sources`` and copy the gradable ones into ``submitted``.
 
@@ -239,7 +264,7 @@ def collect(
         if source.is_dir():
             received += _from_folder(source)
         elif moodle.is_moodle_zip(source):
-            received += _from_moodle(source, roster, assignment, timezone_name, result)
+            received += _from_moodle(source, roster, assignment, timezone_name, result, worksheets or [])
         elif source.exists():
             raise CollectError(
                 f"« {source} » n'est ni un dossier de rendus ni une archive .zip téléchargée depuis Moodle."
@@ -276,8 +301,14 @@ def collect(
     for (student, name), indexes in sorted(groups.items()):
         key = (student, name)
         # Moodle participants were recorded before the assignment was known.
-        if ("", "") != key and (student, "") in result.participants and key not in result.participants:
-            result.participants[key] = result.participants[(student, "")]
+        if (student, "") in result.moodle and key not in result.moodle:
+            result.moodle[key] = result.moodle[(student, "")]
+        for note in result.notes.get((student, ""), []) if name else []:
+            if note not in result.notes.get(key, []):
+                result.note(key, note)
+        if student in result.blocked:
+            result.problems.append(Problem(student, name, result.blocked[student]))
+            continue
         problem, chosen = _check_group(key, [received[i] for i in indexes], indexes, parsed, assignments, result,
                                        rebuilt=rebuilt)
         if not problem and rebuilt:
@@ -297,8 +328,13 @@ def collect(
         if key in result.timestamps:
             stamp = result.timestamps[key].astimezone(timezone.utc)
             (target / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"), encoding="utf-8")
-    for key in [k for k in result.participants if k[1] == ""]:
-        del result.participants[key]
+    for key in [k for k in result.moodle if k[1] == ""]:
+        del result.moodle[key]
+    for key in [k for k in result.notes if k[1] == ""]:
+        del result.notes[key]
+    for student in result.blocked:  # a group folder with no notebook at all is reported too
+        if not any(p.student_id == student for p in result.problems):
+            result.problems.append(Problem(student, assignment or "?", result.blocked[student]))
     return result
 
 
@@ -372,11 +408,16 @@ def _choose(
             names = ", ".join(f"« {_received_name(i, items, indexes)} »" for i in notebooks)
             return f"carnet « {expected} » introuvable (reçu : {names}). Rendez le carnet sans le renommer.", none
         def when(i: int) -> tuple:
+            # Files of one submission share its time: a browser's « (2) » marks the later download.
             stamp = items[indexes.index(i)].timestamp
-            return (stamp or datetime.min.replace(tzinfo=timezone.utc), i)
+            return (stamp or datetime.min.replace(tzinfo=timezone.utc),
+                    _download_number(_received_name(i, items, indexes)), i)
         latest = max(candidates, key=when)
         if len(candidates) > 1:
-            result.note(key, f"{len(candidates)} versions de « {expected} » reçues : la plus récente est corrigée")
+            result.note(
+                key, f"{len(candidates)} versions de « {expected} » reçues : la plus récente est corrigée "
+                f"(« {_received_name(latest, items, indexes)} »)"
+            )
         raw, reason, loaded = parsed[latest]
         if not reason and not rebuilt:
             reason = _nbformat_problem(raw, expected)

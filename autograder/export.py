@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,50 +88,130 @@ def export_grades(db_url: str, path: Path, assignments: list[str], outcomes: dic
         writer.writerows(rows)
 
 
+@dataclass
+class MoodleExport:
+    """What was written for Moodle."""
+
+    worksheets: list[Path] = field(default_factory=list)
+    feedback_zips: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _points(gradebook: Gradebook, assignment: str, student: str) -> tuple[float, list[tuple[str, float, float]]] | None:
+    """(score after late penalty, [(question, score, max)]) of a recorded submission, or None."""
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return None
+    questions = [
+        (grade.name, float(grade.score or 0.0), float(grade.max_score))
+        for notebook in submission.notebooks for grade in notebook.grades if grade.max_score
+    ]
+    return float(submission.score - submission.late_submission_penalty), questions
+
+
+def feedback_comment(outcome: Outcome, points, max_score: float, moodle_max: str) -> str:
+    """A short French comment for Moodle: the score and the points of each question (no internal remark)."""
+    from .checks import format_number
+
+    if outcome.status is Status.REJECTED:
+        return f"Rendu rejeté, note 0 : {outcome.message}"
+    if points is None:
+        return ""
+    score, questions = points
+    parts = [f"{name} : {format_number(got)} / {format_number(top)}" for name, got, top in questions]
+    text = f"Correction automatique : {format_number(score)} / {format_number(max_score)} points"
+    if moodle_max:
+        text += f" (note sur {moodle_max})"
+    return text + (". " + " ; ".join(parts) + "." if parts else ".") + " Le détail est dans le fichier de feedback."
+
+
 def export_moodle(
     db_url: str,
     folder: Path,
-    participants: dict[tuple[str, str], tuple[str, str]],
+    links: dict,
     outcomes: dict,
     settings: "Grading",
-) -> list[Path]:
-    """One grading worksheet per assignment collected from a Moodle zip (participants matched by number)."""
-    by_assignment: dict[str, list[tuple[str, str, str]]] = {}
-    for (student, assignment), (participant, full_name) in participants.items():
-        by_assignment.setdefault(assignment, []).append((student, participant, full_name))
-    written = []
-    now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")  # a format PHP strtotime() reads
+    worksheets: list | None = None,
+    *,
+    comments: bool = False,
+) -> MoodleExport:
+    """For each assignment collected from a Moodle zip: the grading worksheet and a feedback zip.
+
+    ``links``: (student, assignment) → identity.MoodleLink. With the worksheet Moodle exported
+    (``worksheets``), it is written back filled in (same headers, columns and rows: only the grades
+    and, with ``comments``, the feedback comments change). Without, a new worksheet is written in the
+    language and on the scale of the settings (``c.Grading.moodle_language``, ``moodle_max_grade``).
+    """
+    from decimal import Decimal
+
+    from . import moodle
+
+    result = MoodleExport()
+    sheets = {sheet.path: sheet for sheet in worksheets or []}
+    by_target: dict[tuple[str, Path | None, Path], list] = {}
+    for (student, assignment), link in links.items():
+        by_target.setdefault((assignment, link.worksheet, link.zip), []).append((student, link))
     with Gradebook(db_url) as gradebook:
-        for assignment, people in sorted(by_assignment.items()):
+        for (assignment, sheet_path, zip_path), people in sorted(by_target.items(), key=lambda t: (t[0][0], str(t[0][1]), str(t[0][2]))):
             try:
-                gradebook.find_assignment(assignment)
+                max_score = float(gradebook.find_assignment(assignment).max_score)
             except MissingEntry:
                 continue
-            rows = []
-            for student, participant, full_name in sorted(people, key=lambda p: int(p[1])):
+            grades: dict[str, str] = {}
+            texts: dict[str, str] = {}
+            new_rows = []
+            pages: list[tuple[str, Path]] = []
+            sheet = sheets.get(sheet_path) if sheet_path else None
+            separator = sheet.decimal_separator() if sheet else "."
+            for student, link in sorted(people, key=lambda p: p[1].participants):
                 outcome: Outcome | None = outcomes.get((student, assignment))
-                try:
-                    submission = gradebook.find_submission(assignment, student)
-                    grade = f"{submission.score - submission.late_submission_penalty:.2f}"
-                except MissingEntry:
-                    grade = "0.00"
-                if outcome is not None and outcome.status is Status.FAILED:
-                    grade = ""  # no grade: Moodle keeps the cell empty (never a 0 the student did not earn)
-                rows.append({
-                    "id": f"{settings.moodle_participant_prefix}{participant}",
-                    "name": full_name,
-                    "grade": grade,
-                    "modified": now,
-                    "feedback": outcome.message if outcome else "",
-                })
-            path = folder / f"moodle-{assignment}.csv"
-            from .moodle import write_worksheet
+                points = _points(gradebook, assignment, student)
+                for number, name in zip(link.participants, link.names):
+                    if sheet is not None:
+                        if number not in sheet.by_participant:
+                            continue
+                        if not sheet.can_change(number):
+                            result.notes.append(
+                                f"{assignment} : la note du participant {number} ne peut pas être modifiée dans "
+                                "Moodle (note verrouillée) ; sa ligne est laissée telle quelle."
+                            )
+                            continue
+                        scale = sheet.max_grade(number)
+                    else:
+                        scale = Decimal(repr(float(settings.moodle_max_grade)))
+                    if outcome is None or outcome.status is Status.FAILED or scale is None:
+                        grade = ""  # no grade: Moodle skips the row (never a 0 the student did not earn)
+                    elif outcome.status is Status.REJECTED or points is None:
+                        grade = moodle.moodle_grade(0.0, max_score or 1.0, scale, separator)
+                    else:
+                        grade = moodle.moodle_grade(points[0], max_score, scale, separator)
+                    grades[number] = grade
+                    if comments and outcome is not None and outcome.status is not Status.FAILED:
+                        texts[number] = feedback_comment(outcome, points, max_score, f"{scale}".replace(".", separator))
+                    new_rows.append((number, name, grade, f"{scale:.2f}"))
+                    if outcome is not None and outcome.status is not Status.FAILED:
+                        for page in _pages(outcome):
+                            target = link.folder if len(link.participants) == 1 else moodle.feedback_folder(name, number)
+                            pages.append((f"{target}/{page.name}", page))
+            if sheet is not None:
+                path = folder / sheet.path.name
+                moodle.write_worksheet_back(sheet, path, grades, texts)
+            else:
+                path = folder / f"moodle-{assignment}.csv"
+                moodle.write_new_worksheet(path, sorted(new_rows, key=lambda r: int(r[0])), settings.moodle_language)
+            result.worksheets.append(path)
+            if pages:
+                archive = folder / f"retours-{assignment}-{zip_path.stem}.zip"
+                moodle.write_feedback_zip(archive, pages)
+                result.feedback_zips.append(archive)
+    return result
 
-            write_worksheet(
-                path, rows,
-                id_column=settings.moodle_id_column, name_column=settings.moodle_name_column,
-                grade_column=settings.moodle_grade_column, modified_column=settings.moodle_modified_column,
-                feedback_column=settings.moodle_feedback_column,
-            )
-            written.append(path)
-    return written
+
+def _pages(outcome: Outcome) -> list[Path]:
+    """The French feedback page(s) of an outcome."""
+    if outcome.feedback is None:
+        return []
+    if outcome.feedback.is_file():
+        return [outcome.feedback]
+    return sorted(outcome.feedback.glob("*.html")) if outcome.feedback.is_dir() else []

@@ -235,6 +235,8 @@ def run(
     scheduler: str | None = None,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    moodle_worksheets: Sequence[Path] = (),
+    moodle_comments: bool = False,
 ) -> RunResult:
     """Grade every submission of ``submissions`` (folders or Moodle zips); write everything under ``out``.
 
@@ -282,6 +284,7 @@ def run(
         with Lock(workspace):
             options = _Options(
                 roster=roster, assignment=assignment, db_url=db_url, max_bytes=max_bytes, reset=reset, force=force,
+                moodle_worksheets=[Path(p) for p in moodle_worksheets], moodle_comments=moodle_comments,
                 report=report, sandboxed=sandboxed, workers=workers or os.cpu_count() or 1, remote=remote,
                 on_progress=on_progress, on_start=on_start, started=started,
             )
@@ -310,6 +313,8 @@ class _Options:
     on_progress: ProgressCallback | None
     on_start: Callable[[int], None] | None
     started: float
+    moodle_worksheets: list[Path] = field(default_factory=list)
+    moodle_comments: bool = False
 
 
 def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Options) -> RunResult:
@@ -349,14 +354,27 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
         def transform(raw: bytes, name: str, notebook: str) -> bytes:
             return rebuild_bytes(workspace / "source" / name / notebook, raw)
 
+    from .moodle import WorksheetError, read_worksheet
+
+    try:
+        worksheets = [read_worksheet(path) for path in options.moodle_worksheets]
+    except WorksheetError as exc:
+        raise GradingError(str(exc)) from None
     try:
         collection = collect(
             sources, workspace / "submitted", assignments,
             roster=class_list, assignment=options.assignment, max_bytes=limit, timezone_name=settings.timezone,
-            transform=transform,
+            transform=transform, worksheets=worksheets,
         )
     except CollectError as exc:
         raise GradingError(str(exc)) from None
+    unused = [w.path for w in worksheets if w.path not in collection.worksheets_used]
+    if unused:
+        raise GradingError(
+            "Feuille d'évaluation sans archive correspondante : " + ", ".join(f"« {p.name} »" for p in unused)
+            + ". Aucun de ses participants n'a de dossier dans les archives Moodle données (--submissions) : "
+            "elle appartient sans doute à un autre devoir."
+        )
 
     api = NbGraderAPI(config=config)
     result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv")
@@ -489,9 +507,15 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
 
     outcomes_by_key = {(o.student_id, o.assignment): o for o in result.outcomes}
     export_grades(api.coursedir.db_url, result.grades_csv, used, outcomes_by_key)
-    result.moodle_csvs = export_moodle(
-        api.coursedir.db_url, workspace / "moodle", collection.participants, outcomes_by_key, settings
+    if (workspace / "moodle").is_dir():
+        shutil.rmtree(workspace / "moodle")  # only this run's Moodle files: never an older class's
+    exported = export_moodle(
+        api.coursedir.db_url, workspace / "moodle", collection.moodle, outcomes_by_key, settings, worksheets,
+        comments=options.moodle_comments,
     )
+    result.moodle_csvs, result.feedback_zips = exported.worksheets, exported.feedback_zips
+    result.warnings = collection.warnings + exported.notes
+    result.ambiguities = collection.ambiguities
     result.outcomes.sort(key=lambda o: (o.assignment, o.student_id))
     if options.report:
         from .report import write_report

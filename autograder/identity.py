@@ -73,6 +73,8 @@ def identify_folders(
     """Identify every folder of a download; ``taken``: student ids already used (updated)."""
     found: dict[str, Identified] = {}
     sheet_path = worksheet.path if worksheet else None
+    # Ids made here never take a class-list id (it belongs to someone else).
+    avoid = set(roster.students) if roster else set()
     group_names: dict[str, list[str]] = {}
     if worksheet is not None and "group" in worksheet.columns:
         for number in worksheet.participants:
@@ -88,25 +90,27 @@ def identify_folders(
             members = group_names.get(key) or [
                 n for name in DEFAULT_GROUP for n in group_names.get(folder_name_key(name), [])
             ]
-            found[item.folder] = _group(zip_path, item, worksheet, members, taken, sheet_path)
+            found[item.folder] = _group(zip_path, item, worksheet, members, taken, avoid, sheet_path)
             continue
         if item.number is None:
+            group_student = Student(id=_unique(f"groupe-{slug(item.name_part)}", taken, avoid))
+            taken.add(group_student.id)
             found[item.folder] = Identified(
-                Student(id=_unique(f"groupe-{slug(item.name_part)}", taken)),
+                group_student,
                 MoodleLink(zip_path, item.folder, (), (), item.name_part, sheet_path),
                 problem=(
-                    f"rendu de groupe « {item.name_part} » sans numéro : ses membres ne peuvent être connus que "
+                    f"rendu de groupe « {item.name_part} » sans numéro : ses membres ne peuvent être connus que "
                     "par la feuille d'évaluation du devoir (--moodle-worksheet)."
                 ),
             )
             continue
-        found[item.folder] = _participant(zip_path, item, roster, worksheet, taken, sheet_path)
+        found[item.folder] = _participant(zip_path, item, roster, worksheet, taken, avoid, sheet_path)
     return found
 
 
 def _participant(
     zip_path: Path, item: MoodleFile, roster: Roster | None, worksheet: Worksheet | None, taken: set[str],
-    sheet_path: Path | None,
+    avoid: set[str], sheet_path: Path | None,
 ) -> Identified:
     number = str(item.number)
     in_sheet = worksheet is not None and number in worksheet.by_participant
@@ -115,17 +119,17 @@ def _participant(
     email = worksheet.value(number, "email") if in_sheet else ""
     notes = []
     if worksheet is not None and not in_sheet:
-        notes.append(f"participant {number} absent de la feuille d'évaluation « {worksheet.path.name} »")
+        notes.append(f"participant {number} absent de la feuille d'évaluation « {worksheet.path.name} »")
     student, homonyms = _from_class_list(roster, email, name)
     ambiguity = None
     if student is None:
         if homonyms:
             base = f"homonyme-{slug(name)}-{number}"
             ambiguity = (
-                f"« {name} » (participant {number}) : {len(homonyms)} personnes de ce nom dans la liste de la classe ("
-                + ", ".join(s.id for s in homonyms) + ") ; rendu corrigé sous un identifiant à part, à rattacher à la main"
+                f"« {name} » (participant {number}) : {len(homonyms)} personnes de ce nom dans la liste de la classe ("
+                + ", ".join(s.id for s in homonyms) + ") ; rendu corrigé sous un identifiant à part, à rattacher à la main"
             )
-            notes.append("homonymes dans la liste de la classe : identité à vérifier")
+            notes.append("homonymes dans la liste de la classe : identité à vérifier")
         elif name == ANONYMOUS or not name:
             base = f"participant-{number}"
         else:
@@ -133,12 +137,12 @@ def _participant(
             if roster is not None:
                 notes.append("nom absent de la liste de la classe")
         last, first = name, ""
-        student = Student(id=_unique(base, taken), last_name=last, first_name=first, email=email)
+        student = Student(id=_unique(base, taken, avoid), last_name=last, first_name=first, email=email)
     elif student.id in taken:
         # Two folders resolve to one person of the class list: never merge them silently.
-        ambiguity = f"participant {number} et un autre dossier désignent tous deux « {student.id} »"
-        student = Student(id=_unique(f"{student.id}-{number}", taken), last_name=name, email=email)
-        notes.append("deux dossiers pour une même personne de la liste de la classe : identité à vérifier")
+        ambiguity = f"participant {number} et un autre dossier désignent tous deux « {student.id} »"
+        student = Student(id=_unique(f"{student.id}-{number}", taken, avoid), last_name=name, email=email)
+        notes.append("deux dossiers pour une même personne de la liste de la classe : identité à vérifier")
     taken.add(student.id)
     link = MoodleLink(zip_path, item.folder, (number,), (name,), None, sheet_path)
     return Identified(student, link, notes, ambiguity=ambiguity)
@@ -146,22 +150,23 @@ def _participant(
 
 def _group(
     zip_path: Path, item: MoodleFile, worksheet: Worksheet, members: list[str], taken: set[str],
-    sheet_path: Path | None,
+    avoid: set[str], sheet_path: Path | None,
 ) -> Identified:
     group_id = item.number or "defaut"
-    student = Student(id=_unique(f"groupe-{slug(item.name_part)}-{group_id}", taken), last_name=item.name_part)
+    student = Student(id=_unique(f"groupe-{slug(item.name_part)}-{group_id}", taken, avoid),
+                      last_name=item.name_part)
     taken.add(student.id)
     names = tuple(worksheet.value(n, "name") for n in members)
     link = MoodleLink(zip_path, item.folder, tuple(members), names, item.name_part, sheet_path)
-    notes = [f"rendu du groupe « {item.name_part} » : la note vaut pour ses {len(members)} membre(s)"]
+    notes = [f"rendu du groupe « {item.name_part} » : la note vaut pour ses {len(members)} membre(s)"]
     problem = None if members else (
-        f"groupe « {item.name_part} » : aucun membre dans la feuille d'évaluation « {worksheet.path.name} »."
+        f"groupe « {item.name_part} » : aucun membre dans la feuille d'évaluation « {worksheet.path.name} »."
     )
     return Identified(student, link, notes, problem=problem)
 
 
-def _unique(base: str, taken: set[str]) -> str:
+def _unique(base: str, taken: set[str], avoid: set[str] = frozenset()) -> str:
     candidate, index = base, 2
-    while candidate in taken:
+    while candidate in taken or candidate in avoid:
         candidate, index = f"{base}-{index}", index + 1
     return candidate

@@ -67,6 +67,9 @@ class RunResult:
     seconds: float = 0.0
     report: Path | None = None
     moodle_csvs: list[Path] = field(default_factory=list)
+    feedback_zips: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    ambiguities: list[str] = field(default_factory=list)
     canary_seconds: float = 0.0
 
     @property

@@ -151,7 +151,7 @@ MONTHS = {
     for index, name in enumerate(names)
 }
 DATE = re.compile(
-    r"(?P<day>\d{1,2})\s+(?P<month>[^\W\d_]+)\.?\s+(?P<year>\d{4}),?\s+(?:à\s+)?"
+    r"(?P<day>\d{1,2})\s+(?P<month>[^\W\d_]+)\.?\s+(?P<year>\d{4}),?\s+(?:\xe0\s+)?"
     r"(?P<hour>\d{1,2})[:h](?P<minute>\d{2})\s*(?P<ampm>[AaPp][Mm])?"
 )
 
@@ -238,17 +238,17 @@ def read_worksheet(path: Path) -> Worksheet:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise WorksheetError(f"La feuille d'évaluation « {path} » est illisible ({exc.strerror or exc}).") from None
+        raise WorksheetError(f"La feuille d'évaluation « {path} » est illisible ({exc.strerror or exc}).") from None
     text, bom = _decode(raw)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max((",", ";", "\t"), key=first.count) if first else ","
     try:
         table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        raise WorksheetError(f"« {path.name} » n'est pas un fichier CSV lisible ({exc}).") from None
+        raise WorksheetError(f"« {path.name} » n'est pas un fichier CSV lisible ({exc}).") from None
     table = [row for row in table if any(cell.strip() for cell in row)]
     if not table:
-        raise WorksheetError(f"« {path.name} » est vide : ce n'est pas une feuille d'évaluation Moodle.")
+        raise WorksheetError(f"« {path.name} » est vide : ce n'est pas une feuille d'évaluation Moodle.")
     header = table[0]
     normalized = [unicodedata.normalize("NFC", h).strip().casefold() for h in header]
     columns: dict[str, int] = {}
@@ -260,9 +260,9 @@ def read_worksheet(path: Path) -> Worksheet:
                 break
     if "id" not in columns:
         raise WorksheetError(
-            f"« {path.name} » n'est pas une feuille d'évaluation Moodle : colonne « Identifiant » "
-            "(« Identifier ») introuvable. Téléchargez-la depuis le devoir : « Consulter tous les travaux "
-            "remis », puis « Télécharger la feuille d'évaluation »."
+            f"« {path.name} » n'est pas une feuille d'évaluation Moodle : colonne « Identifiant » "
+            "(« Identifier ») introuvable. Téléchargez-la depuis le devoir : « Consulter tous les travaux "
+            "remis », puis « Télécharger la feuille d'évaluation »."
         )
     after = columns["modified"] + 1 if "modified" in columns else len(header)
     if "comments" not in columns and after < len(header) and normalized[after] not in OTHER_COLUMNS:
@@ -272,26 +272,26 @@ def read_worksheet(path: Path) -> Worksheet:
     missing = [role for role in (*REQUIRED, "max") if role not in columns]
     if "max" in missing and "scale" in columns:
         raise WorksheetError(
-            f"« {path.name} » : ce devoir est noté avec un barème (colonne « {header[columns['scale']]} ») ; "
-            "seules les notes numériques sont prises en charge. Choisissez le type de note « Point » dans Moodle."
+            f"« {path.name} » : ce devoir est noté avec un barème (colonne « {header[columns['scale']]} ») ; "
+            "seules les notes numériques sont prises en charge. Choisissez le type de note « Point » dans Moodle."
         )
     if missing:
-        names = ", ".join(f"« {HEADERS[role][1]} » (« {HEADERS[role][0]} »)" for role in missing)
+        names = ", ".join(f"« {HEADERS[role][1]} » (« {HEADERS[role][0]} »)" for role in missing)
         raise WorksheetError(
-            f"« {path.name} » : colonne(s) {names} introuvable(s). Activez « Feuille d'évaluation hors ligne » "
+            f"« {path.name} » : colonne(s) {names} introuvable(s). Activez « Feuille d'évaluation hors ligne » "
             "dans les types de feedback du devoir, puis téléchargez de nouveau la feuille sans la modifier."
         )
     worksheet = Worksheet(path, header, table[1:], columns, delimiter, bom)
     for index, row in enumerate(worksheet.rows):
         if len(row) != len(header):
             raise WorksheetError(
-                f"« {path.name} », ligne {index + 2} : {len(row)} champs au lieu de {len(header)} "
+                f"« {path.name} », ligne {index + 2} : {len(row)} champs au lieu de {len(header)} "
                 "(le fichier a été modifié ou mal enregistré)."
             )
         number = participant_number(row[columns["id"]])
         if number is None:
             raise WorksheetError(
-                f"« {path.name} », ligne {index + 2} : identifiant « {row[columns['id']]} » sans numéro de participant."
+                f"« {path.name} », ligne {index + 2} : identifiant « {row[columns['id']]} » sans numéro de participant."
             )
         worksheet.by_participant[number] = index
     return worksheet

@@ -8,7 +8,7 @@ Example, in nbgrader_config.py::
 
 from __future__ import annotations
 
-from traitlets import Dict, Float, Unicode
+from traitlets import Dict, Enum, Float, Unicode
 from traitlets.config import Configurable
 
 
@@ -32,18 +32,18 @@ class Grading(Configurable):
     ).tag(config=True)
 
     timezone = Unicode(
-        "Europe/Paris", help="Time zone of the dates found in a Moodle download (its files carry local times)."
+        "Europe/Paris",
+        help="Time zone of the dates of a Moodle grading worksheet (Moodle writes them in the exporting "
+             "teacher's time zone).",
     ).tag(config=True)
 
-    moodle_id_column = Unicode("Identifiant", help="Moodle grading worksheet: header of the participant column.").tag(config=True)
-    moodle_name_column = Unicode("Nom complet", help="Moodle grading worksheet: header of the full name column.").tag(config=True)
-    moodle_grade_column = Unicode("Note", help="Moodle grading worksheet: header of the grade column.").tag(config=True)
-    moodle_modified_column = Unicode(
-        "Dernière modification (note)", help="Moodle grading worksheet: header of the grade's last change."
+    moodle_language = Enum(
+        ["fr", "en"], "fr",
+        help="Moodle grading worksheet written without one exported by Moodle: language of its headers, "
+             "that of the teacher who imports it ('fr' or 'en').",
     ).tag(config=True)
-    moodle_feedback_column = Unicode(
-        "Commentaires de feedback", help="Moodle grading worksheet: header of the feedback comments column."
-    ).tag(config=True)
-    moodle_participant_prefix = Unicode(
-        "Participant ", help="Moodle grading worksheet: text before the participant number."
+    moodle_max_grade = Float(
+        100.0,
+        help="Moodle grading worksheet written without one exported by Moodle: the Moodle assignment's maximum "
+             "grade (Moodle's default is 100); scores are put on this scale.",
     ).tag(config=True)

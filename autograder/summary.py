@@ -94,6 +94,12 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     console.print(f"Notes : {result.grades_csv}")
     for path in result.moodle_csvs:
         console.print(f"Feuille d'évaluation Moodle : {path}")
+    for path in result.feedback_zips:
+        console.print(f"Fichiers de feedback pour Moodle : {path}")
+    for text in result.ambiguities:
+        console.print(f"[bold]Identité à vérifier[/bold] : {text}")
+    for text in result.warnings:
+        console.print(f"Remarque : {text}")
     console.print(f"Retours : {result.workspace / 'feedback'}")
     if result.report:
         console.print(f"Rapport : {result.report}")
