@@ -161,6 +161,19 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SLOT_UID_BASE = 61000
 
 
+def sandbox_uids(workers: int) -> set[int]:
+    """Host uids of the student's processes in a run of ``workers`` submissions at a time.
+
+    As root: ``SLOT_UID_BASE + slot`` on the fast path (one uid per slot) and nobody for a
+    fresh interpreter (bubblewrap then setpriv, after a cell killed its process). Otherwise
+    bubblewrap maps nobody onto the grader's own uid (a user namespace): seen from the host,
+    the student's processes then share the grader's uid.
+    """
+    if os.geteuid() == 0:
+        return {SLOT_UID_BASE + slot for slot in range(workers)} | {NOBODY}
+    return {os.geteuid()}
+
+
 def fast_path_available() -> bool:
     """Namespaces and mounts need root; elsewhere bubblewrap starts a fresh interpreter."""
     return os.geteuid() == 0 and sys.platform.startswith("linux")
