@@ -248,6 +248,7 @@ def _enter_sandbox(read_fd: int, write_fd: int, limits: Limits, uid: int) -> Non
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # from root to another uid: every capability is dropped
+    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # a change of uid cleared it
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     os.environ.clear()
     os.environ.update({
@@ -265,12 +266,18 @@ def fork_runner(limits: Limits = Limits(), slot: int = 0) -> tuple[int, int, int
     """
     to_runner_r, to_runner_w = os.pipe()
     from_runner_r, from_runner_w = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(to_runner_w)
             os.close(from_runner_r)
             os.setsid()
+            # Killed with the process that started it (the grader kills it on a total time-out),
+            # and with it the whole sandbox: its first process dies with this one.
+            _libc()[1].prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+            if os.getppid() != parent:
+                os._exit(0)
             _enter_sandbox(to_runner_r, from_runner_w, limits, SLOT_UID_BASE + slot)
             from .runner import main
 

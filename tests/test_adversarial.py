@@ -641,6 +641,35 @@ def test_when_the_sandbox_cannot_start_then_grading_is_refused_in_french(tmp_pat
     assert not (tmp_path / "out" / "autograded").exists()
 
 
+def test_when_a_submission_outlives_its_total_time_out_then_none_of_its_processes_survives(tmp_path):
+    """The grader kills the test process on a total time-out, while the student's process still runs."""
+    course, root = tmp_path / "cours", tmp_path / "rendus"
+    shutil.copytree(REPO_ROOT / "source", course / "source")
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nload_subconfig({str(REPO_ROOT / 'nbgrader_config.py')!r})\n"
+        "c.SandboxedExecute.cell_timeout = 4\nc.SandboxedExecute.timeout = 12\n", encoding="utf-8")
+    blank, _ = _blank_and_perfect()
+    # Deaf to the interruption: the grader waits 10 s more before killing it, past the total time-out.
+    code = f'''
+import signal, subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{PROCESS_TAG}"], start_new_session=True)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+time.sleep(600)
+'''
+    _write(root, "delai-total", _with_answers(blank, {"gradient_affine": code}))
+    since = _clock()
+    try:
+        result = run(root, tmp_path / "out", course_root=course, workers=1)
+        ended = _clock()
+        assert "délai total dépassé" in _autograded_text({"result": result}, "delai-total")
+        time.sleep(2)
+        assert _tagged_processes() == []
+        if os.geteuid() == 0:
+            assert _still_there(lambda: _sandbox_processes(sandbox_uids(1), since, ended), 30) == []
+    finally:
+        _clean_up(course, tmp_path / "out")
+
+
 # --------------------------------------------------------------------------
 # The detectors above are live: with the defence switched off, they see the attack
 # --------------------------------------------------------------------------
