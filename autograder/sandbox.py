@@ -165,6 +165,19 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SLOT_UID_BASE = 61000
 
 
+def sandbox_uids(workers: int) -> set[int]:
+    """Host uids of the student's processes in a run of ``workers`` submissions at a time.
+
+    As root: ``SLOT_UID_BASE + slot`` on the fast path (one uid per slot) and nobody for a
+    fresh interpreter (bubblewrap then setpriv, after a cell killed its process). Otherwise
+    bubblewrap maps nobody onto the grader's own uid (a user namespace): seen from the host,
+    the student's processes then share the grader's uid.
+    """
+    if os.geteuid() == 0:
+        return {SLOT_UID_BASE + slot for slot in range(workers)} | {NOBODY}
+    return {os.geteuid()}
+
+
 def fast_path_available() -> bool:
     """Namespaces and mounts need root; elsewhere bubblewrap starts a fresh interpreter."""
     return os.geteuid() == 0 and sys.platform.startswith("linux")
@@ -239,6 +252,7 @@ def _enter_sandbox(read_fd: int, write_fd: int, limits: Limits, uid: int) -> Non
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # from root to another uid: every capability is dropped
+    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # a change of uid cleared it
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     os.environ.clear()
     os.environ.update({
@@ -256,12 +270,18 @@ def fork_runner(limits: Limits = Limits(), slot: int = 0) -> tuple[int, int, int
     """
     to_runner_r, to_runner_w = os.pipe()
     from_runner_r, from_runner_w = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(to_runner_w)
             os.close(from_runner_r)
             os.setsid()
+            # Killed with the process that started it (the grader kills it on a total time-out),
+            # and with it the whole sandbox: its first process dies with this one.
+            _libc()[1].prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+            if os.getppid() != parent:
+                os._exit(0)
             _enter_sandbox(to_runner_r, from_runner_w, limits, SLOT_UID_BASE + slot)
             from .runner import main
 

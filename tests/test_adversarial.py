@@ -8,8 +8,12 @@ with honest controls before and after; each test then checks one outcome.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -19,12 +23,63 @@ from nbgrader.api import Gradebook
 from autograder.course import REPO_ROOT
 from autograder.demo import DEMO_ASSIGNMENT, demo_files
 from autograder.grade import run
+from autograder.sandbox import fast_path_available, sandbox_uids
 
 from .conftest import tree_digest
 
 NOTEBOOK = f"{DEMO_ASSIGNMENT}.ipynb"
-HOST_MARKER = Path("/tmp/autograder-attack-marker")
 CELL_TIMEOUT = 8
+#: Submissions graded at the same time (one sandbox uid per slot on the fast path).
+WORKERS = os.cpu_count() or 1
+
+# Escape markers: names unique to this test session (several runs may share the machine),
+# looked for where an escape would write. Each attack writing markers has its own names.
+TOKEN = uuid.uuid4().hex[:12]
+#: In the command line of every process an attack leaves running on purpose.
+PROCESS_TAG = f"autograder-attaque-{TOKEN}"
+#: Attacks that write markers (and, for the last two, leave a process behind that keeps writing them).
+WRITERS = ("ecriture-hors-du-bac", "ecriture-carnet-de-notes", "processus-detache", "demon-double-fork")
+# A process that outlives its cell and keeps writing the markers given after its delay.
+# argv: tag, "double" (fork twice, new session) or "simple", delay in seconds, marker paths.
+DAEMON = """
+import os, sys, time
+if sys.argv[2] == "double":
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+time.sleep(float(sys.argv[3]))
+deadline = time.time() + 900
+while time.time() < deadline:
+    for path in sys.argv[4:]:
+        try:
+            open(path, "a").close()
+        except OSError:
+            pass
+    time.sleep(0.5)
+"""
+
+
+def _markers(course: Path, out: Path, attack: str) -> dict[str, Path]:
+    """Where ``attack`` tries to write, by place: the course tree (the repository, the package the
+    sandbox sees read-only, the course copy graded), the output folder, the grader's home, the host's /tmp."""
+    name = f".attaque-{TOKEN}-{attack}"
+    return {
+        "depot": REPO_ROOT / name,
+        "paquet-autograder": REPO_ROOT / "autograder" / name,
+        "cours": course / "source" / name,
+        "sortie": out / name,
+        "personnel": Path.home() / name,
+        "tmp-hote": Path("/tmp") / name,
+    }
+
+
+def _attack_code(name: str, course: Path, out: Path) -> str:
+    """The answer cell of an attack, with the paths of its markers filled in."""
+    code = ATTACKS[name][0]
+    targets = [str(p) for p in _markers(course, out, name.rstrip("+")).values()]
+    return code.replace("__CIBLES__", repr(targets)).replace("__DEMON__", repr(DAEMON))
 
 STUB = "\nraise NotImplementedError()"
 WRONG_AFFINE = '''
@@ -194,11 +249,31 @@ for _ in range(500):
     except Exception:
         break
 ''', 0.0, None),
-    "processus-detache": ('''
+    # A process in a new session that writes the markers a few seconds later, then keeps writing them.
+    "processus-detache": (f'''
 import subprocess, sys
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30); open('/tmp/autograder-attack-marker', 'w').write('x')"],
-                 start_new_session=True)
-''', 0.0, None),
+subprocess.Popen([sys.executable, "-c", __DEMON__, "{PROCESS_TAG}", "simple", "3", *__CIBLES__],
+                 start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print("PROCESSUS LANCE")
+''', 0.0, "PROCESSUS LANCE"),
+    # A daemon (fork, setsid, fork) that writes the markers at once and keeps writing them.
+    "demon-double-fork": (f'''
+import subprocess, sys
+subprocess.run([sys.executable, "-c", __DEMON__, "{PROCESS_TAG}", "double", "0", *__CIBLES__],
+               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+print("DEMON LANCE")
+''', 0.0, "DEMON LANCE"),
+    # Writes to the course tree, the output folder (by absolute path, and by the path nbgrader's own
+    # layout gives from the notebook's folder), the grader's home and the host's /tmp.
+    "ecriture-hors-du-bac": (f'''
+for path in __CIBLES__ + ["../../../.attaque-{TOKEN}-ecriture-hors-du-bac"]:
+    try:
+        with open(path, "w") as marker:
+            marker.write("évasion")
+        print("ECRIT", path)
+    except OSError as exc:
+        print("REFUSE", type(exc).__name__)
+''' + WRONG_AFFINE, 0.0, "REFUSE"),
     "lecture-fichiers-du-cours": ('''
 import os, glob
 found = [p for p in ["../../../source", "../../../gradebook.db", "/work/main/source", "/work/main/nbgrader_config.py",
@@ -214,7 +289,11 @@ for path in glob.glob("/*/*.db") + glob.glob("/*/*/*.db") + ["../../../gradebook
         sqlite3.connect(path).execute("UPDATE grade SET auto_score = 100")
     except Exception:
         pass
-open("/tmp/autograder-attack-marker", "w").write("x")
+for path in __CIBLES__:
+    try:
+        open(path, "w").write("x")
+    except OSError:
+        pass
 ''', 0.0, None),
     "reseau": ('''
 import socket, urllib.request
@@ -345,15 +424,71 @@ def _write(root: Path, student: str, notebook: dict) -> None:
     (folder / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
 
 
-def _nobody_processes() -> list[str]:
-    done = subprocess.run(["ps", "-u", "65534", "-o", "pid=,cmd="], capture_output=True, text=True)
-    return [line for line in done.stdout.splitlines() if line.strip()]
+def _clock() -> int:
+    """Now, in the unit of a process's start time in /proc (clock ticks since boot)."""
+    return int(float(Path("/proc/uptime").read_text().split()[0]) * os.sysconf("SC_CLK_TCK"))
+
+
+def _processes() -> list[tuple[int, set[int], int, str]]:
+    """Every process of the host: (pid, its real/effective/saved/fs uids, start time in ticks, command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or entry.name == str(os.getpid()):
+            continue
+        try:
+            status = (entry / "status").read_text()
+            stat = (entry / "stat").read_text()
+            cmdline = " ".join((entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ").split())
+        except OSError:  # ended meanwhile
+            continue
+        uids = next(set(map(int, line.split()[1:])) for line in status.splitlines() if line.startswith("Uid:"))
+        started = int(stat.rsplit(")", 1)[1].split()[19])  # field 22 of proc(5)
+        found.append((int(entry.name), uids, started, cmdline))
+    return found
+
+
+def _sandbox_processes(uids: set[int], since: int = 0, until: int | None = None) -> list[str]:
+    """Processes of a sandbox uid started between ``since`` and ``until`` (clock ticks)."""
+    return [f"{pid} uid={sorted(owners)} …{cmd[-150:]}" for pid, owners, started, cmd in _processes()
+            if owners & uids and since <= started and (until is None or started <= until)]
+
+
+def _tagged_processes() -> list[str]:
+    """Processes an attack of this session left running on purpose (their command line holds the tag)."""
+    return [f"{pid} uid={sorted(owners)} …{cmd[-150:]}" for pid, owners, _, cmd in _processes() if PROCESS_TAG in cmd]
+
+
+def _still_there(find, seconds: float) -> list[str]:
+    """What ``find`` still finds after waiting up to ``seconds`` for it to find nothing."""
+    deadline = time.monotonic() + seconds
+    while (found := find()) and time.monotonic() < deadline:
+        time.sleep(1)
+    return found
+
+
+def _escaped(course: Path, out: Path) -> list[str]:
+    """The markers of this session's attacks that exist, as "attack: place"."""
+    return [f"{attack}: {place}" for attack in WRITERS for place, path in _markers(course, out, attack).items()
+            if path.exists()]
+
+
+def _clean_up(course: Path, out: Path) -> None:
+    """Kill what the attacks left running, then remove their markers."""
+    for line in _tagged_processes():
+        try:
+            os.kill(int(line.split()[0]), 9)
+        except ProcessLookupError:
+            pass
+    assert _still_there(_tagged_processes, 10) == []
+    for attack in WRITERS:
+        for path in _markers(course, out, attack).values():
+            path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
 def attack_run(tmp_path_factory):
-    HOST_MARKER.unlink(missing_ok=True)
     base = tmp_path_factory.mktemp("attaques")
+    course, out = base / "cours", base / "out"
     blank, perfect = _blank_and_perfect()
     perfect_answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in perfect["cells"]
                        if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
@@ -361,14 +496,13 @@ def attack_run(tmp_path_factory):
     _write(root, HONEST[0], perfect)
     for name, (code, _, _) in ATTACKS.items():
         answers = dict(perfect_answers) if name.endswith("+") else {}
-        answers["gradient_affine"] = code
+        answers["gradient_affine"] = _attack_code(name, course, out)
         _write(root, name.rstrip("+"), _with_answers(blank, answers))
     for name, edit in FILE_ATTACKS.items():
         notebook = _with_answers(blank, {"gradient_affine": WRONG_AFFINE})
         edit(notebook)
         _write(root, name, notebook)
     _write(root, HONEST[1], perfect)
-    course = base / "cours"
     course.mkdir()
     shutil.copytree(REPO_ROOT / "source", course / "source")
     (course / "nbgrader_config.py").write_text(
@@ -378,8 +512,17 @@ def attack_run(tmp_path_factory):
     )
     before = tree_digest(root)
     repo_before = {name: tree_digest(REPO_ROOT / name) for name in ("source", "release", "demo")}
-    result = run(root, base / "out", course_root=course)
-    return {"result": result, "root": root, "before": before, "repo_before": repo_before, "base": base}
+    started = _clock()
+    try:
+        result = run(root, out, course_root=course, workers=WORKERS)
+        ended = _clock()
+        # Looked for before any clean-up: what a leftover process wrote or still does.
+        time.sleep(5)  # the detached process writes its markers 3 s after it starts
+        yield {"result": result, "root": root, "before": before, "repo_before": repo_before, "base": base,
+               "course": course, "out": out, "started": started, "ended": ended,
+               "escaped": _escaped(course, out), "tagged": _tagged_processes()}
+    finally:
+        _clean_up(course, out)
 
 
 def _outcome(attack_run, student: str):
@@ -437,12 +580,25 @@ def test_when_attacks_are_graded_then_the_gradebook_holds_no_tampered_score(atta
             assert submission.score <= 10.0
 
 
-def test_when_grading_ends_then_no_student_process_is_left(attack_run):
-    assert _nobody_processes() == []
+def test_when_grading_ends_then_no_process_an_attack_started_is_left(attack_run):
+    assert attack_run["tagged"] == []
 
 
-def test_when_grading_ends_then_nothing_was_written_outside_the_sandbox(attack_run):
-    assert not HOST_MARKER.exists()
+def test_when_grading_ends_then_no_process_of_a_sandbox_uid_is_left(attack_run):
+    if os.geteuid() != 0:
+        pytest.skip("without root the student's processes run as the grader's own uid (a user namespace)")
+    uids = sandbox_uids(WORKERS)
+    # Only processes started during the run; a few seconds for those of another run on the machine to end.
+    find = lambda: _sandbox_processes(uids, attack_run["started"], attack_run["ended"])  # noqa: E731
+    assert _still_there(find, 60) == []
+
+
+def test_when_grading_ends_then_no_marker_was_written_outside_the_sandbox(attack_run):
+    assert attack_run["escaped"] == []
+    assert _escaped(attack_run["course"], attack_run["out"]) == []
+
+
+def test_when_grading_ends_then_the_submissions_and_the_repository_are_unchanged(attack_run):
     assert tree_digest(attack_run["root"]) == attack_run["before"]
     for name, digest in attack_run["repo_before"].items():
         assert tree_digest(REPO_ROOT / name) == digest, name
@@ -483,3 +639,106 @@ def test_when_the_sandbox_cannot_start_then_grading_is_refused_in_french(tmp_pat
     with pytest.raises(grade.GradingError, match="Correction refusée.*bubblewrap"):
         run(root, tmp_path / "out")
     assert not (tmp_path / "out" / "autograded").exists()
+
+
+def test_when_a_submission_outlives_its_total_time_out_then_none_of_its_processes_survives(tmp_path):
+    """The grader kills the test process on a total time-out, while the student's process still runs."""
+    course, root = tmp_path / "cours", tmp_path / "rendus"
+    shutil.copytree(REPO_ROOT / "source", course / "source")
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nload_subconfig({str(REPO_ROOT / 'nbgrader_config.py')!r})\n"
+        "c.SandboxedExecute.cell_timeout = 4\nc.SandboxedExecute.timeout = 12\n", encoding="utf-8")
+    blank, _ = _blank_and_perfect()
+    # Deaf to the interruption: the grader waits 10 s more before killing it, past the total time-out.
+    code = f'''
+import signal, subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{PROCESS_TAG}"], start_new_session=True)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+time.sleep(600)
+'''
+    _write(root, "delai-total", _with_answers(blank, {"gradient_affine": code}))
+    since = _clock()
+    try:
+        result = run(root, tmp_path / "out", course_root=course, workers=1)
+        ended = _clock()
+        assert "délai total dépassé" in _autograded_text({"result": result}, "delai-total")
+        time.sleep(2)
+        assert _tagged_processes() == []
+        if os.geteuid() == 0:
+            assert _still_there(lambda: _sandbox_processes(sandbox_uids(1), since, ended), 30) == []
+    finally:
+        _clean_up(course, tmp_path / "out")
+
+
+# --------------------------------------------------------------------------
+# The detectors above are live: with the defence switched off, they see the attack
+# --------------------------------------------------------------------------
+
+def test_when_attacks_run_without_the_sandbox_then_the_detectors_see_their_markers_and_processes(tmp_path):
+    course, out, root = tmp_path / "cours", tmp_path / "out", tmp_path / "rendus"
+    shutil.copytree(REPO_ROOT / "source", course / "source")
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nload_subconfig({str(REPO_ROOT / 'nbgrader_config.py')!r})\n", encoding="utf-8")
+    blank, _ = _blank_and_perfect()
+    attacks = [name for name in WRITERS if name != "ecriture-carnet-de-notes"]  # that one would edit real databases
+    for name in attacks:
+        _write(root, name, _with_answers(blank, {"gradient_affine": _attack_code(name, course, out)}))
+    try:
+        run(root, out, course_root=course, sandboxed=False)
+        time.sleep(5)
+        escaped, tagged = _escaped(course, out), _tagged_processes()
+        print("marqueurs vus :", escaped, "\nprocessus vus :", tagged)
+        assert set(escaped) == {f"{attack}: {place}" for attack in attacks for place in _markers(course, out, attack)}
+        assert len(tagged) == 2  # the detached process and the daemon
+    finally:
+        _clean_up(course, out)
+    assert _escaped(course, out) == [] and _tagged_processes() == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox uids are distinct from the grader's only as root")
+def test_when_processes_run_as_a_sandbox_uid_then_the_uid_detector_sees_each_of_them():
+    since = _clock()
+    started = [subprocess.Popen(
+        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+         sys.executable, "-c", "import time; time.sleep(120)", PROCESS_TAG],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    ) for uid in sorted(sandbox_uids(WORKERS))]
+    try:
+        time.sleep(1)
+        seen = _sandbox_processes(sandbox_uids(WORKERS), since, _clock())
+        print("processus vus :", seen)
+        assert {int(line.split()[0]) for line in seen} >= {p.pid for p in started}
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+    assert _tagged_processes() == []
+
+
+@pytest.mark.skipif(not fast_path_available(), reason="the fast path (namespaces made by the grader) needs root")
+def test_when_the_sandbox_has_no_pid_namespace_then_the_process_detectors_see_the_leftovers(tmp_path):
+    """The same attacks in the real sandbox with only its PID namespace switched off."""
+    course, out = tmp_path / "cours", tmp_path / "out"
+    cells = [{"cell_type": "code", "source": _attack_code(name, course, out),
+              "student": True, "test": False, "instructor": False}
+             for name in ("processus-detache", "demon-double-fork")]
+    script = (
+        "import json, sys\n"
+        "from autograder import sandbox, tester\n"
+        "sandbox.CLONE_NEWPID = 0  # the defence switched off\n"
+        "print(tester.run_cells(sys.stdin.read(), 'sans-espace-de-pid', tester.Settings(cell_timeout=30)))\n"
+    )
+    since = _clock()
+    try:
+        done = subprocess.run([sys.executable, "-c", script], input=json.dumps(cells), capture_output=True,
+                              text=True, timeout=300, cwd=tmp_path)
+        assert "DEMON LANCE" in done.stdout, done.stdout + done.stderr
+        time.sleep(5)
+        uids, tagged = _sandbox_processes(sandbox_uids(WORKERS), since, _clock()), _tagged_processes()
+        escaped = _escaped(course, out)
+        print("processus vus par uid :", uids, "\nprocessus vus par leur nom :", tagged, "\nmarqueurs vus :", escaped)
+        assert len(tagged) == 2 and {line.split()[0] for line in tagged} <= {line.split()[0] for line in uids}
+        assert escaped == []  # the rest of the sandbox still holds
+    finally:
+        _clean_up(course, out)
+    assert _tagged_processes() == []
