@@ -165,18 +165,19 @@ def export_moodle(
             sheet = sheets.get(sheet_path) if sheet_path else None
             separator = sheet.decimal_separator() if sheet else "."
             for student, link in sorted(people, key=lambda p: p[1].participants):
+                locked = False
                 outcome: Outcome | None = outcomes.get((student, assignment))
                 points = _points(gradebook, assignment, student)
                 for number, name in zip(link.participants, link.names):
                     if sheet is not None:
                         if number not in sheet.by_participant:
                             continue
-                        if not sheet.can_change(number):
+                        locked = not sheet.can_change(number)
+                        if locked:
                             result.notes.append(
                                 f"{assignment} : la note du participant {number} ne peut pas être modifiée dans "
                                 "Moodle (note verrouillée) ; sa ligne est laissée telle quelle."
                             )
-                            continue
                         scale = sheet.max_grade(number)
                     else:
                         scale = Decimal(repr(float(settings.moodle_max_grade)))
@@ -186,13 +187,14 @@ def export_moodle(
                         grade = moodle.moodle_grade(0.0, max_score or 1.0, scale, separator)
                     else:
                         grade = moodle.moodle_grade(points[0], max_score, scale, separator)
-                    grades[number] = grade
-                    if comments and outcome is not None and outcome.status is not Status.FAILED:
+                    if sheet is None or not locked:
+                        grades[number] = grade
+                    if comments and not locked and outcome is not None and outcome.status is not Status.FAILED:
                         texts[number] = feedback_comment(outcome, points, max_score, f"{scale}".replace(".", separator))
                     new_rows.append((number, name, grade, f"{scale:.2f}"))
                     if outcome is not None and outcome.status is not Status.FAILED:
                         for page in _pages(outcome):
-                            target = link.folder if len(link.participants) == 1 else moodle.feedback_folder(name, number)
+                            target = link.folder if link.group is None else moodle.feedback_folder(name, number)
                             pages.append((f"{target}/{page.name}", page))
             if sheet is not None:
                 path = folder / sheet.path.name

@@ -79,7 +79,13 @@ def identify_folders(
     if worksheet is not None and "group" in worksheet.columns:
         for number in worksheet.participants:
             group_names.setdefault(folder_name_key(worksheet.group_of(number)), []).append(number)
+    # One person (or group) may have several folders, one per submission plugin (file, online text):
+    # they are identified once, by the folder of their files when there is one.
+    prefixes: dict[tuple[str | None, str], list[MoodleFile]] = {}
     for item in files:
+        prefixes.setdefault((item.number, item.name_part), []).append(item)
+    for same in prefixes.values():
+        item = next((f for f in same if f.plugin == "file"), same[0])
         if item.folder in found:
             continue
         key = folder_name_key(item.name_part)
@@ -105,6 +111,10 @@ def identify_folders(
             )
             continue
         found[item.folder] = _participant(zip_path, item, roster, worksheet, taken, avoid, sheet_path)
+    for same in prefixes.values():
+        chosen = next(found[f.folder] for f in same if f.folder in found)
+        for other in same:
+            found.setdefault(other.folder, chosen)
     return found
 
 

@@ -251,3 +251,161 @@ def test_when_worksheets_are_given_then_each_download_takes_its_own(tmp_path):
     sheets = [moodle.read_worksheet(other), moodle.read_worksheet(mine)]
     assert choose_worksheet(files, sheets).path == mine
     assert choose_worksheet(files, sheets[:1]) is None
+
+
+# --------------------------------------------------------------------------
+# The round trip, end to end
+# --------------------------------------------------------------------------
+
+from autograder.demo import DEMO_ASSIGNMENT, demo_files  # noqa: E402
+from autograder.grade import run  # noqa: E402
+from autograder.model import Status  # noqa: E402
+
+from .conftest import tree_digest  # noqa: E402
+
+NOTEBOOK = f"{DEMO_ASSIGNMENT}.ipynb"
+
+
+@pytest.fixture(scope="module")
+def notebooks() -> dict[str, bytes]:
+    pick = {path.parts[0]: content.encode("utf-8") for path, content in demo_files().items()}
+    return {"perfect": pick["demo-parfait"], "partial": pick["demo-partiel"], "blank": pick["demo-vierge"]}
+
+
+def course_with_due_date(base: Path) -> Path:
+    import shutil
+
+    from autograder.course import REPO_ROOT
+
+    root = base / "cours"
+    shutil.copytree(REPO_ROOT / "source", root / "source")
+    (root / "nbgrader_config.py").write_text(
+        f"c = get_config()\nload_subconfig({str(REPO_ROOT / 'nbgrader_config.py')!r})\n"
+        f'c.Grading.due_dates = {{"{DEMO_ASSIGNMENT}": "2026-11-30 23:59:00 Europe/Paris"}}\n', encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def round_trip(tmp_path_factory, notebooks):
+    base = tmp_path_factory.mktemp("aller-retour")
+    download = moodle_download(base / "TP1-ex01-42.zip", [
+        (f"Marie Dupont_101_assignsubmission_file/{NOTEBOOK}", notebooks["perfect"]),
+        (f"Marie Dupont_102_assignsubmission_file/{NOTEBOOK}", notebooks["partial"]),
+        (f"Jeanne DArc_103_assignsubmission_file/{NOTEBOOK}", notebooks["blank"]),
+        (f"Jeanne DArc_103_assignsubmission_file/ex01_premiers-pas (1).ipynb", notebooks["perfect"]),
+        ("Jeanne DArc_103_assignsubmission_onlinetext/onlinetext.html", b"<p>Bonjour</p>"),
+        (f"Ana Roux_104_assignsubmission_file/{NOTEBOOK}", notebooks["partial"]),
+    ])
+    sheet = base / "Notes-TP1-ex01.csv"
+    sheet.write_bytes(b"\xef\xbb\xbf" + worksheet_text(FR_HEADER, [
+        fr_row(101, "Marie Dupont", "marie.dupont2@example.org", "lundi 30 novembre 2026, 22:10"),
+        fr_row(102, "Marie Dupont", "marie.dupont@example.org", "mardi 1 décembre 2026, 10:00", comment="Bien vu !"),
+        fr_row(103, "Jeanne D'Arc", "jeanne@example.org", "lundi 30 novembre 2026, 20:00"),
+        fr_row(104, "Ana Roux", "ana@example.org", "lundi 30 novembre 2026, 23:00", changeable="Non"),
+        fr_row(105, "Zoé Absente", "zoe@example.org", "-"),
+    ]).encode("utf-8"))
+    roster = base / "classe.csv"
+    roster.write_text(
+        "id,last_name,first_name,email,lms_user_id\n"
+        "mdupont1,Dupont,Marie,marie.dupont@example.org,\n"
+        "mdupont2,Dupont,Marie,marie.dupont2@example.org,\n"
+        "jdarc,D'Arc,Jeanne,jeanne@example.org,\n", encoding="utf-8")
+    before = tree_digest(base)
+    result = run([download], base / "notes", course_root=course_with_due_date(base), roster=roster,
+                 moodle_worksheets=[sheet])
+    return {"result": result, "base": base, "before": before, "sheet": sheet}
+
+
+def test_when_the_worksheet_is_given_then_homonyms_get_their_class_list_ids(round_trip):
+    outcomes = {o.student_id: o for o in round_trip["result"].outcomes}
+    assert set(outcomes) == {"mdupont1", "mdupont2", "jdarc", "ana-roux-104"}
+    assert outcomes["mdupont2"].score == 9.0 and outcomes["jdarc"].score == 9.0  # the « (1) » copy is the later one
+    assert all(o.status is Status.GRADED for o in outcomes.values())
+
+
+def test_when_a_class_is_downloaded_after_the_deadline_then_only_late_submissions_are_late(round_trip):
+    late = {o.student_id: o.late_seconds for o in round_trip["result"].outcomes}
+    assert late["mdupont2"] == 0 and late["jdarc"] == 0 and late["ana-roux-104"] == 0
+    assert 10 * 3600 <= late["mdupont1"] <= 11 * 3600  # handed in at 10:00 the next morning (Paris)
+
+
+def test_when_the_worksheet_is_written_back_then_only_grades_change_on_moodles_scale(round_trip):
+    (path,) = round_trip["result"].moodle_csvs
+    assert path.name == round_trip["sheet"].name
+    original = list(csv.reader(io.StringIO(round_trip["sheet"].read_bytes()[3:].decode("utf-8"))))
+    written = list(csv.reader(io.StringIO(path.read_bytes()[3:].decode("utf-8"))))
+    assert written[0] == original[0] and len(written) == len(original)
+    grade = FR_HEADER.index("Note")
+    for before, after in zip(original[1:], written[1:]):
+        assert before[:grade] + before[grade + 1:] == after[:grade] + after[grade + 1:]  # comments kept
+    grades = {row[0]: row[grade] for row in written[1:]}
+    # 9 of 10 points is 18 out of Moodle's 20; the partial copy, 4 of 10, is 8.
+    assert grades == {"Participant101": "18,00", "Participant102": "8,00", "Participant103": "18,00",
+                      "Participant104": "", "Participant105": ""}
+
+
+def test_when_grades_go_back_then_a_feedback_zip_mirrors_the_download(round_trip):
+    (archive,) = round_trip["result"].feedback_zips
+    with zipfile.ZipFile(archive) as handle:
+        names = sorted(handle.namelist())
+        page = handle.read(f"Marie Dupont_102_assignsubmission_file/{DEMO_ASSIGNMENT}.html").decode("utf-8")
+    assert names == sorted(f"{folder}_assignsubmission_file/{DEMO_ASSIGNMENT}.html" for folder in (
+        "Marie Dupont_101", "Marie Dupont_102", "Jeanne DArc_103", "Ana Roux_104"))
+    assert 'lang="fr"' in page or "Question" in page
+
+
+def test_when_the_round_trip_ends_then_locked_grades_and_online_text_are_reported(round_trip):
+    result = round_trip["result"]
+    assert any("104" in note and "verrouillée" in note for note in result.warnings)
+    jdarc = next(o for o in result.outcomes if o.student_id == "jdarc")
+    assert "texte saisi en ligne" in jdarc.message
+
+
+def test_when_the_round_trip_ends_then_no_input_was_modified(round_trip):
+    after = {k: v for k, v in tree_digest(round_trip["base"]).items() if not k.startswith(("notes/", "cours/"))}
+    assert after == {k: v for k, v in round_trip["before"].items() if not k.startswith("cours/")}
+
+
+def test_when_a_worksheet_belongs_to_another_assignment_then_the_run_refuses(tmp_path, notebooks):
+    from autograder.grade import GradingError
+
+    download = moodle_download(tmp_path / "d.zip", [(f"Marie Dupont_101_assignsubmission_file/{NOTEBOOK}",
+                                                     notebooks["perfect"])])
+    other = tmp_path / "autre.csv"
+    other.write_text(worksheet_text(FR_HEADER, [fr_row(999, "Paul Martin", "", "-")]), encoding="utf-8")
+    with pytest.raises(GradingError, match="autre devoir"):
+        run([download], tmp_path / "notes", moodle_worksheets=[other])
+
+
+@pytest.fixture(scope="module")
+def group_trip(tmp_path_factory, notebooks):
+    base = tmp_path_factory.mktemp("groupes")
+    download = moodle_download(base / "projet.zip", [
+        (f"Groupe A_7_assignsubmission_file/{NOTEBOOK}", notebooks["perfect"]),
+        (f"Groupe par défaut_assignsubmission_file/{NOTEBOOK}", notebooks["partial"]),
+    ])
+    sheet = base / "feuille.csv"
+    sheet.write_text(worksheet_text(FR_GROUP_HEADER, [
+        fr_row(301, "Marie Dupont", "m@example.org", "lundi 30 novembre 2026, 22:10", group="Groupe A"),
+        fr_row(302, "Paul Martin", "p@example.org", "lundi 30 novembre 2026, 22:10", group="Groupe A"),
+        fr_row(303, "Léa Durand", "l@example.org", "lundi 30 novembre 2026, 21:00", group="Groupe par défaut",
+               comment="Mon commentaire"),
+    ]), encoding="utf-8")
+    result = run([download], base / "notes", moodle_worksheets=[sheet], moodle_comments=True)
+    return {"result": result, "sheet": sheet}
+
+
+def test_when_a_group_submits_then_every_member_gets_the_groups_grade(group_trip):
+    (path,) = group_trip["result"].moodle_csvs
+    written = {row[0]: row for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8")))}
+    grade, comment = FR_GROUP_HEADER.index("Note"), FR_GROUP_HEADER.index("Feedback par commentaires")
+    assert written["Participant301"][grade] == written["Participant302"][grade] == "18,00"
+    assert written["Participant303"][grade] == "8,00"
+    text = written["Participant301"][comment]
+    assert text.startswith("Correction automatique") and "test_gradient_affine" in text
+    assert "Mon commentaire" not in written["Participant303"][comment]  # asked for: the comment column is filled
+    (archive,) = group_trip["result"].feedback_zips
+    with zipfile.ZipFile(archive) as handle:
+        folders = {name.split("/")[0] for name in handle.namelist()}
+    assert folders == {"Marie Dupont_301_assignsubmission_file", "Paul Martin_302_assignsubmission_file",
+                       "Léa Durand_303_assignsubmission_file"}
