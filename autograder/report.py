@@ -182,6 +182,12 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
     else:
         body.append("<p>Aucun.</p>")
 
+    if result.ambiguities or result.warnings:
+        body.append("<h2>Identités à vérifier et remarques</h2><ul>")
+        body += [f"<li><strong>Identité à vérifier</strong> : {html.escape(text)}</li>" for text in result.ambiguities]
+        body += [f"<li>{html.escape(text)}</li>" for text in result.warnings]
+        body.append("</ul>")
+
     late = [o for o in result.outcomes if o.late_seconds > 0]
     if late:
         body.append("<h2>Rendus en retard</h2><table><tr><th>Devoir</th><th>Étudiant·e</th><th>Retard</th></tr>")

@@ -409,3 +409,18 @@ def test_when_a_group_submits_then_every_member_gets_the_groups_grade(group_trip
         folders = {name.split("/")[0] for name in handle.namelist()}
     assert folders == {"Marie Dupont_301_assignsubmission_file", "Paul Martin_302_assignsubmission_file",
                        "Léa Durand_303_assignsubmission_file"}
+
+
+def test_when_homonyms_come_without_worksheet_then_the_report_lists_them(tmp_path, notebooks):
+    download = moodle_download(tmp_path / "d.zip", [
+        (f"Marie Dupont_101_assignsubmission_file/{NOTEBOOK}", notebooks["perfect"]),
+        (f"Marie Dupont_102_assignsubmission_file/{NOTEBOOK}", notebooks["blank"]),
+    ])
+    roster = tmp_path / "classe.csv"
+    roster.write_text("id,last_name,first_name,email\nmdupont1,Dupont,Marie,\nmdupont2,Dupont,Marie,\n", encoding="utf-8")
+    result = run([download], tmp_path / "notes", roster=roster)
+    ids = sorted(o.student_id for o in result.outcomes)
+    assert ids == ["homonyme-marie-dupont-101", "homonyme-marie-dupont-102"]
+    report = result.report.read_text(encoding="utf-8")
+    assert "Identités à vérifier" in report and "mdupont1" in report and "mdupont2" in report
+    assert any("feuille d" in warning for warning in result.warnings)  # and why no lateness is computed
