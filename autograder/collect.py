@@ -103,6 +103,11 @@ def _nbformat_problem(raw: bytes, name: str) -> str | None:
     """Why stock nbgrader could not read these bytes as they are (copies graded without rebuilding)."""
     try:
         nbformat.validate(nbformat.reads(raw.decode("utf-8"), as_version=4))
+    except (UnicodeDecodeError, nbformat.reader.NotJSONError):
+        return (
+            f"le fichier « {name} » n'est pas enregistré comme JupyterLab l'enregistre (UTF-8 sans BOM) : "
+            "ouvrez-le dans JupyterLab, enregistrez-le, puis rendez-le à nouveau."
+        )
     except Exception as exc:  # noqa: BLE001 - nbformat raises several types
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         return f"le fichier « {name} » ne respecte pas le format des carnets Jupyter ({first})."

@@ -440,6 +440,19 @@ def test_when_rebuilding_one_copy_fails_unexpectedly_then_only_that_copy_is_reje
     assert not (tmp_path / "submitted" / "a").exists() and (tmp_path / "submitted" / "b" / DEMO_ASSIGNMENT / NOTEBOOK).is_file()
 
 
+def test_when_copies_go_to_nbgrader_unrebuilt_then_only_what_nbgrader_reads_is_accepted(tmp_path):
+    # Without the sandbox (--sans-bac-a-sable) copies are not rebuilt: nbgrader reads them as they are.
+    root = tmp_path / "rendus"
+    for student, content in (("bom", codecs.BOM_UTF8 + PLAIN.encode("utf-8")), ("clair", PLAIN.encode("utf-8"))):
+        (root / student / DEMO_ASSIGNMENT).mkdir(parents=True)
+        (root / student / DEMO_ASSIGNMENT / NOTEBOOK).write_bytes(content)
+    found = collect([root], tmp_path / "submitted", find_assignments(REPO_ROOT / "source"))
+    assert found.ready == [("clair", DEMO_ASSIGNMENT)]
+    (problem,) = found.problems
+    assert problem.student_id == "bom" and "UTF-8 sans BOM" in problem.message
+    assert typography_errors(problem.message) == []
+
+
 # --------------------------------------------------------------------------
 # One grading run with every structure
 # --------------------------------------------------------------------------
