@@ -52,11 +52,12 @@ def test_when_a_scheduler_is_given_then_the_copies_run_on_its_workers_with_the_s
         ]
     page = tmp_path / "notes" / "feedback" / "demo-partiel" / "ex01_premiers-pas" / "ex01_premiers-pas.html"
     assert "multipliées par un même facteur" in page.read_text(encoding="utf-8")
-    # The three readable copies ran on the cluster's workers (the broken file never leaves the machine).
+    # The three readable copies ran on the cluster's workers (the broken file never leaves the machine),
+    # after the reference solution (the canary), graded there too.
     with observer:
         stream = observer.get_task_stream(start=started)
     copies = [task for task in stream if str(task["key"]).startswith("copie-")]
-    assert len(copies) == 3
+    assert len(copies) == 3 + 1
     assert {task["worker"] for task in copies} <= set(cluster.scheduler_info["workers"])
     assert tree_digest(submissions) == before
 
