@@ -74,7 +74,9 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     fresh = [o for o in graded if not o.reused]
     per_submission = result.seconds / len(fresh) if fresh else 0.0
     console.print(
-        f"{len(result.outcomes)} rendu(s), dont {len(graded)} corrigé(s), en {format_number(result.seconds)} s"
+        f"{len(result.outcomes)} rendu(s) : {len(graded)} corrigé(s), "
+        f"{sum(1 for o in result.outcomes if o.status is Status.REJECTED)} rejeté(s), "
+        f"{len(result.failures)} en échec de correction, en {format_number(result.seconds)} s"
         + (f" ({format_number(per_submission)} s par rendu corrigé, préparation comprise)." if fresh else ".")
     )
     if result.failures:
