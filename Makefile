@@ -94,8 +94,10 @@ lab-exchange:
 	mkdir -p "$(LAB_EXCHANGE)/outbound" "$(LAB_EXCHANGE)/inbound" mes-devoirs
 	cp -R release/ex* "$(LAB_EXCHANGE)/outbound/"
 
-# Regenerate the student versions from source/ (instructors, after editing source/).
+# Regenerate the student versions from source/ (instructors, after editing source/ or the checks):
+# the check library is copied beside each notebook first, so that a released folder runs anywhere.
 release: $(STAMP)
+	$(BIN)/python tools/bundle_checks.py
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment "$$a" --force --no-db || exit 1; done
 
 # Rebuild the demo submissions from release/ and the solutions in source/.
