@@ -82,8 +82,10 @@ def load_config(
 
 
 def _digest(folder: Path) -> str:
+    """A digest of an assignment's files (the copy of the check library beside them is the grader's code)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not {".ipynb_checkpoints", "autograder",
+                                                                            "__pycache__"} & set(p.relative_to(folder).parts)):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

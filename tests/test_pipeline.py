@@ -368,6 +368,21 @@ def test_when_the_gradebook_is_postgresql_then_grading_and_exports_work(tmp_path
     assert read_grades(again.grades_csv) == grades
 
 
+def test_when_an_assignment_changes_after_grading_into_postgresql_then_the_run_refuses(
+    tmp_path, notebooks, postgres_url
+):
+    from autograder.grade import GradingError
+
+    root = tmp_path / "rendus"
+    write_submission(root, "a", notebooks["perfect"])
+    course = course_with_config(tmp_path, "")
+    run(root, tmp_path / "out", db_url=postgres_url, course_root=course, report=False)
+    path = course / "source" / DEMO_ASSIGNMENT / NOTEBOOK
+    path.write_text(path.read_text(encoding="utf-8").replace('"points": 2', '"points": 3', 1), encoding="utf-8")
+    with pytest.raises(GradingError, match="a changé depuis la correction"):
+        run(root, tmp_path / "out", db_url=postgres_url, course_root=course, report=False)
+
+
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
