@@ -557,7 +557,7 @@ def _leaves(value: Any) -> list[tuple[tuple, Any]]:
             for key, sub in list(item.items())[:MAX_LEAVES]:
                 walk(sub, path + (key if isinstance(key, (str, int)) else repr(key)[:100],), depth + 1)
             return
-        if isinstance(item, (list, tuple)) and depth < 20 and not _is_numeric_array(item):
+        if isinstance(item, (list, tuple)) and depth < 20 and not _plain_numbers(item):
             for index, sub in enumerate(item[:MAX_LEAVES]):
                 walk(sub, path + (index,), depth + 1)
             return
@@ -575,6 +575,13 @@ def _leaves(value: Any) -> list[tuple[tuple, Any]]:
 
     walk(value, (), 0)
     return out
+
+
+def _plain_numbers(item: Any, depth: int = 0) -> bool:
+    """A (nested) list of Python or NumPy numbers only, read as one array."""
+    if isinstance(item, (list, tuple)):
+        return depth < 20 and len(item) > 0 and all(_plain_numbers(v, depth + 1) for v in item)
+    return isinstance(item, (int, float, np.generic)) and not isinstance(item, (bool, np.bool_))
 
 
 def _changed(before: Any, after: Any) -> bool:
