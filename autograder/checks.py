@@ -613,7 +613,14 @@ def observe_tape(function: Callable[..., Any], args: tuple | list | None = None)
     if args is None or not callable(function):
         return observation
     import tensorflow as tf
+    from tensorflow.python.eager import backprop, forwardprop
 
+    # Another object in place of TensorFlow's tape would be watched instead of the real one.
+    observation["replaced"] = tf.GradientTape is not backprop.GradientTape or (
+        tf.autodiff.ForwardAccumulator is not forwardprop.ForwardAccumulator
+    )
+    if observation["replaced"]:
+        return observation
     args = list(args)
     try:
         with _TapeSpy(tf, shift=False) as spy:
@@ -669,6 +676,7 @@ def _clean_observation(raw: Any) -> dict:
         "unwritten": static.get("unwritten") is True,
         "tape_written": static.get("tape_written") is True,
         "called": raw.get("called") is True,
+        "replaced": raw.get("replaced") is True,
         "error": None if error is None else {"unwritten": error.get("unwritten") is True, "text": str(error.get("text", ""))[:2000]},
         "ran": ran,
         "returned_none": raw.get("returned_none") is True,
@@ -708,6 +716,11 @@ def judge_tape(observation: Any, *, name: str, label: str, parts: Any = None) ->
         if not obs["tape_written"]:
             raise Diagnostic(f"{name} : la dérivée doit être calculée avec `tf.GradientTape`. " + HOW_TO_TAPE)
         return
+    if obs["replaced"]:
+        raise Diagnostic(
+            f"{name} : `tf.GradientTape` (ou `tf.autodiff.ForwardAccumulator`) a été remplacé par un autre objet. "
+            "Ne modifiez pas TensorFlow : la dérivée doit venir du vrai ruban."
+        )
     if obs["error"]:
         raise Diagnostic(
             f"{label} : impossible de vérifier que la dérivée vient du ruban, car l'appel échoue : "

@@ -336,6 +336,24 @@ def test_when_the_observation_crosses_a_process_boundary_then_the_verdict_is_the
         assert verdicts[0] == verdicts[1]
 
 
+def test_when_the_tape_class_is_replaced_then_the_check_refuses_it(monkeypatch):
+    tf = pytest.importorskip("tensorflow")
+
+    class FakeTape:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *args):
+            return False
+
+        def gradient(self, y, x):
+            return 2 * x
+
+    monkeypatch.setattr(tf, "GradientTape", FakeTape)
+    with pytest.raises(Diagnostic, match="a été remplacé"):
+        checks.assert_uses_tape(make(SQUARE_WITH_TAPE), 3.0)
+
+
 def test_when_the_tape_is_watched_then_it_is_restored_afterwards():
     tf = pytest.importorskip("tensorflow")
     before = (tf.GradientTape.gradient, tf.autodiff.ForwardAccumulator.jvp, tf.config.functions_run_eagerly())
