@@ -296,14 +296,14 @@ def points_of(prefix: str) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize("prefix,cases", RUNS, ids=[f"{p}-{c[0][0]}-{c[0][2][:4]}" for p, c in RUNS])
+@pytest.mark.parametrize("prefix,cases", RUNS, ids=[f"{p}-" + "+".join(a for a, _, _ in c) for p, c in RUNS])
 def test_when_graded_in_the_kernel_then_only_answers_computed_by_the_tape_keep_their_points(prefix, cases):
     outcomes = run_assignment(notebook_path(prefix), STUDENT, {answer: source for answer, source, _ in cases})
     graded = {k: (o.score, o.output) for k, o in outcomes.items()}
     expectations_hold(graded, cases, points_of(prefix))
 
 
-@pytest.mark.parametrize("prefix,cases", RUNS, ids=[f"{p}-{c[0][0]}-{c[0][2][:4]}" for p, c in RUNS])
+@pytest.mark.parametrize("prefix,cases", RUNS, ids=[f"{p}-" + "+".join(a for a, _, _ in c) for p, c in RUNS])
 def test_when_graded_in_the_sandbox_then_the_verdict_is_the_kernels(prefix, cases):
     answers = {answer: source for answer, source, _ in cases}
     graded = graded_in_the_sandbox(prefix, answers)
