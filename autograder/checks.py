@@ -692,7 +692,7 @@ def _part_name(path: tuple) -> str:
 
 HOW_TO_TAPE = (
     "Écrivez le calcul dans un bloc `with tf.GradientTape() as tape:` et obtenez la dérivée avec "
-    "`tape.gradient(…)` (ou `tape.jacobian`, `acc.jvp`) : une formule écrite à la main ou des différences "
+    "`tape.gradient(…)` (ou `tape.jacobian`, `acc.jvp`) : une formule écrite à la main ou des différences "
     "finies ne comptent pas."
 )
 
@@ -707,33 +707,33 @@ def judge_tape(observation: Any, *, name: str, label: str, parts: Any = None) ->
     obs = _clean_observation(observation)
     if obs["forbidden"]:
         raise Diagnostic(
-            f"{name} : la dérivée doit venir de `tf.GradientTape`, pas de "
+            f"{name} : la dérivée doit venir de `tf.GradientTape`, pas de "
             + ", ".join(f"`{f}`" for f in obs["forbidden"]) + "."
         )
     if obs["unwritten"] or (obs["error"] and obs["error"]["unwritten"]):
-        raise Diagnostic(f"{name} : la fonction n'est pas encore écrite (elle lève `NotImplementedError`).")
+        raise Diagnostic(f"{name} : la fonction n'est pas encore écrite (elle lève `NotImplementedError`).")
     if not obs["called"]:  # no arguments given: only the text was read
         if not obs["tape_written"]:
-            raise Diagnostic(f"{name} : la dérivée doit être calculée avec `tf.GradientTape`. " + HOW_TO_TAPE)
+            raise Diagnostic(f"{name} : la dérivée doit être calculée avec `tf.GradientTape`. " + HOW_TO_TAPE)
         return
     if obs["replaced"]:
         raise Diagnostic(
-            f"{name} : `tf.GradientTape` (ou `tf.autodiff.ForwardAccumulator`) a été remplacé par un autre objet. "
-            "Ne modifiez pas TensorFlow : la dérivée doit venir du vrai ruban."
+            f"{name} : `tf.GradientTape` (ou `tf.autodiff.ForwardAccumulator`) a été remplacé par un autre objet. "
+            "Ne modifiez pas TensorFlow : la dérivée doit venir du vrai ruban."
         )
     if obs["error"]:
         raise Diagnostic(
-            f"{label} : impossible de vérifier que la dérivée vient du ruban, car l'appel échoue : "
+            f"{label} : impossible de vérifier que la dérivée vient du ruban, car l'appel échoue : "
             f"{obs['error']['text']}"
         )
     if not obs["ran"]:
         message = (
-            f"{label} : la dérivée doit être calculée avec `tf.GradientTape`, or aucun calcul de dérivée par le "
+            f"{label} : la dérivée doit être calculée avec `tf.GradientTape`, or aucun calcul de dérivée par le "
             "ruban (`tape.gradient`, `tape.jacobian`, `acc.jvp`…) n'a été exécuté pendant cet appel."
         )
         if obs["tape_written"]:
             message += (
-                " Votre code mentionne bien un ruban, mais ce code n'a pas servi : le bloc "
+                " Votre code mentionne bien un ruban, mais ce code n'a pas servi : le bloc "
                 "`with tf.GradientTape()` n'a pas été exécuté (condition jamais vraie, fonction jamais "
                 "appelée…) ou `tape.gradient` n'a pas été appelé."
             )
@@ -747,8 +747,8 @@ def judge_tape(observation: Any, *, name: str, label: str, parts: Any = None) ->
         called = ", ".join(f"`tape.{n}`" for n, _ in obs["ran"])
         where = "la valeur renvoyée" if missing == [()] else " et ".join(_part_name(p) for p in missing)
         raise Diagnostic(
-            f"{label} : {where} ne vient d'aucune dérivée calculée par le ruban pendant l'appel. "
-            f"{called} a bien été exécuté, mais son résultat n'est pas utilisé pour la réponse : "
+            f"{label} : {where} ne vient d'aucune dérivée calculée par le ruban pendant l'appel. "
+            f"{called} a bien été exécuté, mais son résultat n'est pas utilisé pour la réponse : "
             "une formule écrite à la main à côté d'un ruban ne compte pas. Renvoyez la dérivée calculée par "
             "le ruban (ou une valeur calculée à partir d'elle)."
         )
@@ -771,7 +771,7 @@ def assert_uses_tape(
     name = what or getattr(function, "__name__", "la fonction")
     label = what or f"{name}({', '.join(describe(a) for a in args)})"
     if not callable(function):
-        raise Diagnostic(f"{name} : l'objet attendu n'est pas une fonction.")
+        raise Diagnostic(f"{name} : l'objet attendu n'est pas une fonction.")
     observed = args if args else None
     remote = getattr(function, "__observe_tape__", None)
     observation = remote(observed) if callable(remote) else observe_tape(function, observed)

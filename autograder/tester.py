@@ -165,15 +165,15 @@ class RemoteFunction:
         try:
             payload = protocol.encode(list(args or []))
         except protocol.Unsupported as exc:
-            raise TypeError(f"argument impossible à transmettre : {exc}") from None
+            raise TypeError(f"argument impossible à transmettre : {exc}") from None
         try:
             answer = self._runner.request({"op": "observe", "name": self.__name__, "args": payload, "call": args is not None})
         except StudentProcessGone as exc:
-            raise RuntimeError(f"votre code ne répond plus : {exc}") from None
+            raise RuntimeError(f"votre code ne répond plus : {exc}") from None
         if answer.get("stdout"):
             print(str(answer["stdout"]), end="")
         if answer.get("timeout"):
-            raise TimeoutError(f"délai dépassé ({self._runner.settings.cell_timeout:.0f} s) : la fonction a été interrompue")
+            raise TimeoutError(f"délai dépassé ({self._runner.settings.cell_timeout:.0f} s) : la fonction a été interrompue")
         if answer.get("error"):
             raise _rebuild_error(answer["error"])
         observation = answer.get("observation")

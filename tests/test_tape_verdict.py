@@ -284,7 +284,7 @@ def expectations_hold(graded: dict[str, tuple[float, str]], cases, points: dict[
             assert score == points[answer], f"{answer} : des points perdus\n{output}"
         else:
             assert score == 0.0, f"{answer} : la formule écrite à la main garde des points\n{output}"
-            assert expected in output, f"{answer} : explication attendue « {expected} »\n{output}"
+            assert expected in output, f"{answer} : explication attendue « {expected} »\n{output}"
 
 
 def points_of(prefix: str) -> dict[str, float]:
