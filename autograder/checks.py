@@ -504,9 +504,11 @@ class _TapeSpy:
             if spy._depth:  # jacobian calls gradient: count the outer call only
                 return original(tape, *args, **kwargs)
             spy._depth += 1
+            spy.tf.config.run_functions_eagerly(spy._eager)  # TensorFlow's own functions (jacobian) compiled
             try:
                 result = original(tape, *args, **kwargs)
             finally:
+                spy.tf.config.run_functions_eagerly(True)
                 spy._depth -= 1
             if len(spy.ran) < 10_000:
                 spy.ran.append(name)
