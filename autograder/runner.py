@@ -40,6 +40,10 @@ class CappedText(io.TextIOBase):
         return "".join(self.parts) + ("\n[… sortie tronquée]\n" if self.truncated else "")
 
 
+class _Answered(Exception):
+    """The answer of an "observe" request is complete."""
+
+
 def _error(exc: BaseException) -> dict:
     return {"ename": type(exc).__name__[:100], "evalue": str(exc)[:2000]}
 
@@ -47,8 +51,10 @@ def _error(exc: BaseException) -> dict:
 def main(read_fd: int = READ_FD, write_fd: int = WRITE_FD) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from autograder import protocol
+    from autograder import checks, protocol
 
+    # Bound before any student code runs: rebinding the module's names later changes nothing here.
+    observe_tape, source_with_helpers = checks.observe_tape, checks.source_with_helpers
     shell = InteractiveShell.instance(colors="NoColor")
     shell.history_manager.enabled = False
     while True:
@@ -69,7 +75,7 @@ def main(read_fd: int = READ_FD, write_fd: int = WRITE_FD) -> None:
                 failure = result.error_before_exec or result.error_in_exec
                 answer["error"] = _error(failure) if failure is not None else None
             elif op == "lookup":
-                kinds, values = {}, {}
+                kinds, values, sources = {}, {}, {}
                 for name in request.get("names", []):
                     if name not in shell.user_ns:
                         kinds[name] = "missing"
@@ -77,14 +83,20 @@ def main(read_fd: int = READ_FD, write_fd: int = WRITE_FD) -> None:
                     value = shell.user_ns[name]
                     if callable(value):
                         kinds[name] = "function"
+                        try:  # the text every check reads: the function and its helpers, as in a kernel
+                            text = source_with_helpers(value)
+                        except Exception:  # noqa: BLE001 - an unreadable function has no source
+                            text = None
+                        if isinstance(text, str):
+                            sources[name] = text
                         continue
                     try:
                         values[name] = protocol.encode(value)
                         kinds[name] = "value"
                     except protocol.Unsupported:
                         kinds[name] = "unsupported"
-                answer.update(kinds=kinds, values=values)
-            elif op == "call":
+                answer.update(kinds=kinds, values=values, sources=sources)
+            elif op in ("call", "observe"):
                 function = shell.user_ns.get(str(request.get("name")))
                 try:
                     if function is None:
@@ -95,10 +107,16 @@ def main(read_fd: int = READ_FD, write_fd: int = WRITE_FD) -> None:
                         return shell.user_ns[name]
 
                     args = protocol.decode(request.get("args"), resolve=resolve)
+                    if op == "observe":  # what ran under the tape during a call, judged by the test process
+                        answer["observation"] = observe_tape(function, args if request.get("call") else None)
+                        answer["error"] = None
+                        raise _Answered
                     kwargs = protocol.decode(request.get("kwargs", {"t": "dict", "v": []}), resolve=resolve)
                     value = function(*args, **kwargs)
                     answer["result"] = protocol.encode(value)
                     answer["error"] = None
+                except _Answered:
+                    pass
                 except protocol.Unsupported as exc:
                     answer["error"] = {"ename": "Unsupported", "evalue": str(exc)}
                 except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported

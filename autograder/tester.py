@@ -176,6 +176,25 @@ class RemoteFunction:
         self._runner, self.__name__, self.__source__, self._tf = runner, name, source, tf
         self.__qualname__ = self.__remote_name__ = name
 
+    def __observe_tape__(self, args: tuple | list | None) -> dict:
+        """What ran under the tape during a call, observed in the student's process (checks.observe_tape)."""
+        try:
+            payload = protocol.encode(list(args or []))
+        except protocol.Unsupported as exc:
+            raise TypeError(f"argument impossible à transmettre : {exc}") from None
+        try:
+            answer = self._runner.request({"op": "observe", "name": self.__name__, "args": payload, "call": args is not None})
+        except StudentProcessGone as exc:
+            raise RuntimeError(f"votre code ne répond plus : {exc}") from None
+        if answer.get("stdout"):
+            print(str(answer["stdout"]), end="")
+        if answer.get("timeout"):
+            raise TimeoutError(f"délai dépassé ({self._runner.settings.cell_timeout:.0f} s) : la fonction a été interrompue")
+        if answer.get("error"):
+            raise _rebuild_error(answer["error"])
+        observation = answer.get("observation")
+        return observation if isinstance(observation, dict) else {}
+
     def __deepcopy__(self, memo: dict) -> "RemoteFunction":
         return self
 
@@ -208,35 +227,6 @@ class RemoteFunction:
             return protocol.decode(answer.get("result"), tf=self._tf)
         except protocol.ProtocolError as exc:
             raise checks.Diagnostic(f"{self.__name__} : réponse illisible ({exc}).") from None
-
-
-def student_sources(cells: list[dict]) -> dict[str, str]:
-    """Source of every function the student defined (the last definition wins), with its helpers."""
-    definitions: dict[str, tuple[str, ast.FunctionDef]] = {}
-    for cell in cells:
-        if cell.get("cell_type") != "code" or not cell.get("student"):
-            continue
-        try:
-            tree = ast.parse(cell["source"])
-        except SyntaxError:
-            continue
-        lines = cell["source"].splitlines()
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-                definitions[node.name] = ("\n".join(lines[start:node.end_lineno]), node)
-    sources = {}
-    for name in definitions:
-        seen, order, pending = set(), [], [name]
-        while pending:
-            current = pending.pop()
-            if current in seen or current not in definitions:
-                continue
-            seen.add(current)
-            order.append(definitions[current][0])
-            pending += [n.id for n in ast.walk(definitions[current][1]) if isinstance(n, ast.Name)]
-        sources[name] = "\n\n".join(order)
-    return sources
 
 
 def _free_names(source: str, namespace: dict) -> list[str]:
@@ -303,7 +293,6 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
     os.environ.pop("NBGRADER_EXECUTION", None)
     outputs: list[list[dict]] = [[] for _ in cells]
     deaths: list[list[int]] = []
-    sources = student_sources(cells)
     namespace: dict = {"__name__": "__main__"}
     done: list[str] = []  # student-side cells that ran, to replay in a new process after a crash
     restarted = False
@@ -312,7 +301,7 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
             if cell.get("cell_type") != "code":
                 continue
             if cell.get("test"):
-                outputs[index] = _run_test(cell, index, namespace, runner, sources)
+                outputs[index] = _run_test(cell, index, namespace, runner)
                 if runner.death is not None and [index, runner.death] not in deaths:
                     deaths.append([index, runner.death])
                 continue
@@ -364,7 +353,7 @@ def _run_student_cell(cell: dict, runner: Runner) -> list[dict]:
     return result
 
 
-def _run_test(cell: dict, index: int, namespace: dict, runner: Runner, sources: dict[str, str]) -> list[dict]:
+def _run_test(cell: dict, index: int, namespace: dict, runner: Runner) -> list[dict]:
     import sys
 
     tf = sys.modules.get("tensorflow")
@@ -374,11 +363,15 @@ def _run_test(cell: dict, index: int, namespace: dict, runner: Runner, sources: 
             answer = runner.request({"op": "lookup", "names": names})
         except StudentProcessGone:
             answer = {"kinds": {}}
+        sources = answer.get("sources") if isinstance(answer.get("sources"), dict) else {}
         for name, kind in (answer.get("kinds") or {}).items():
             if name not in names:
                 continue
             if kind == "function":
-                namespace[name] = RemoteFunction(runner, name, sources.get(name), tf)
+                # The source as the student's process reads it (checks.source_with_helpers), as in a kernel.
+                source = sources.get(name)
+                source = source[:checks.MAX_SOURCE] if isinstance(source, str) else None
+                namespace[name] = RemoteFunction(runner, name, source, tf)
             elif kind == "value":
                 try:
                     namespace[name] = protocol.decode((answer.get("values") or {}).get(name), tf=tf)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -189,37 +191,181 @@ def test_when_a_student_function_returns_none_then_the_message_names_the_cause()
 # --- Was the tape used? -----------------------------------------------------
 
 
-def make(source: str):
-    namespace: dict = {}
-    exec(compile(source, "<student>", "exec"), namespace)
-    function = next(v for k, v in namespace.items() if callable(v) and not k.startswith("__"))
-    function.__source__ = source
-    return function
+def make(source: str, name: str = "f"):
+    """A student's function defined from ``source`` (registered so that its code can be read)."""
+    import linecache
+
+    tf = pytest.importorskip("tensorflow")
+    filename = f"<student {abs(hash(source))}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    namespace: dict = {"tf": tf, "np": np, "__name__": "__main__"}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
 
 
-def test_when_the_tape_is_used_then_the_tape_check_passes():
-    checks.assert_uses_tape(make(
-        "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n"
-    ))
+SQUARE_WITH_TAPE = "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n"
+
+COMPUTED_BY_THE_TAPE = {
+    "ruban dans la fonction": SQUARE_WITH_TAPE,
+    "ruban dans une fonction auxiliaire": (
+        "def derive(g, x):\n    with tf.GradientTape() as tape:\n        y = g(x)\n    return tape.gradient(y, x)\n\n"
+        "def f(x):\n    return derive(lambda v: v**2, tf.Variable(x))\n"
+    ),
+    "ruban dans une méthode": (
+        "class Derivateur:\n    def derivee(self, x):\n        x = tf.Variable(x)\n"
+        "        with tf.GradientTape() as tape:\n            y = x**2\n        return tape.gradient(y, x)\n\n"
+        "outil = Derivateur()\n\ndef f(x):\n    return outil.derivee(x)\n"
+    ),
+    "variable nommée grad": (
+        "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n"
+        "    grad = tape.gradient\n    return grad(y, x)\n"
+    ),
+    "lambda": (
+        "derive = lambda tape, y, x: tape.gradient(y, x)\n\n"
+        "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return derive(tape, y, x)\n"
+    ),
+    "tf.function": (
+        "@tf.function\ndef f(x):\n    x = tf.convert_to_tensor(x)\n    with tf.GradientTape() as tape:\n"
+        "        tape.watch(x)\n        y = x**2\n    return tape.gradient(y, x)\n"
+    ),
+    "converti en nombre": (
+        "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n"
+        "    return float(tape.gradient(y, x).numpy())\n"
+    ),
+    "gradient nul (x = 0)": (
+        "def f(x):\n    x = tf.Variable(0.0)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n"
+    ),
+    "pas de descente": (
+        "def f(x):\n    w = tf.Variable(x)\n    for _ in range(3):\n        with tf.GradientTape() as tape:\n"
+        "            perte = (w - 3.0) ** 2\n        w.assign_sub(0.1 * tape.gradient(perte, w))\n    return w\n"
+    ),
+    "jacobienne": (
+        "def f(x):\n    x = tf.Variable([x, 2 * x])\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.jacobian(y, x)\n"
+    ),
+    "mode direct": (
+        "def f(x):\n    x = tf.constant(x)\n    with tf.autodiff.ForwardAccumulator(x, tf.constant(1.0)) as acc:\n"
+        "        y = x**2\n    return acc.jvp(y)\n"
+    ),
+    "gradient None renvoyé par le ruban": (
+        "def f(x):\n    x = tf.constant(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n"
+    ),
+}
 
 
-@pytest.mark.parametrize("source", [
-    "def f(x):\n    return 2 * x\n",
-    "def f(x):\n    h = 1e-5\n    return ((x + h)**2 - (x - h)**2) / (2 * h)\n",
-    "def f(x):\n    with tf.GradientTape() as tape:\n        pass\n    return 2 * x\n",
-], ids=["formule", "différences finies", "ruban sans gradient"])
-def test_when_the_derivative_is_not_computed_by_the_tape_then_it_is_rejected(source):
-    with pytest.raises(Diagnostic, match="tf.GradientTape"):
-        checks.assert_uses_tape(make(source))
+@pytest.mark.parametrize("source", COMPUTED_BY_THE_TAPE.values(), ids=list(COMPUTED_BY_THE_TAPE))
+def test_when_the_result_comes_from_the_tape_then_the_tape_check_passes(source):
+    checks.assert_uses_tape(make(source), 3.0)
+
+
+NOT_COMPUTED_BY_THE_TAPE = {
+    "formule": ("def f(x):\n    return 2 * x\n", "n'a été exécuté pendant cet appel"),
+    "différences finies": ("def f(x):\n    h = 1e-3\n    return ((x + h)**2 - (x - h)**2) / (2 * h)\n", "n'a été exécuté"),
+    "ruban sans gradient": ("def f(x):\n    with tf.GradientTape() as tape:\n        pass\n    return 2 * x\n", "n'a pas servi"),
+    "bloc jamais exécuté": (
+        "def f(x):\n    if False:\n        with tf.GradientTape() as tape:\n            y = x**2\n"
+        "        return tape.gradient(y, x)\n    return 2 * x\n", "le bloc `with tf.GradientTape()` n'a pas été exécuté"),
+    "auxiliaire jamais appelée": (
+        "def derive(x):\n    with tf.GradientTape() as tape:\n        y = x**2\n    return tape.gradient(y, x)\n\n"
+        "def f(x):\n    return 2 * x\n", "n'a été exécuté"),
+    "gradient calculé mais inutilisé": (
+        SQUARE_WITH_TAPE.replace("    return tape.gradient(y, x)\n", "    tape.gradient(y, x)\n    return 2 * x\n"),
+        "ne vient d'aucune dérivée calculée par le ruban"),
+    "gradient multiplié par zéro": (
+        SQUARE_WITH_TAPE.replace("return tape.gradient(y, x)", "return 2 * x + 0 * tape.gradient(y, x)"),
+        "ne vient d'aucune dérivée calculée par le ruban"),
+    "gradient d'une autre fonction": (
+        "def f(x):\n    v = tf.Variable(1.0)\n    with tf.GradientTape() as tape:\n        y = v * 5.0\n"
+        "    tape.gradient(y, v)\n    return tf.constant(2 * x)\n", "`tape.gradient` a bien été exécuté"),
+}
+
+
+@pytest.mark.parametrize("source,reason", NOT_COMPUTED_BY_THE_TAPE.values(), ids=list(NOT_COMPUTED_BY_THE_TAPE))
+def test_when_the_result_does_not_come_from_the_tape_then_it_is_rejected_in_french(source, reason):
+    with pytest.raises(Diagnostic, match="tf.GradientTape|ruban") as error:
+        checks.assert_uses_tape(make(source), 3.0)
+    assert reason in str(error.value)
+
+
+def test_when_one_part_of_a_pair_is_a_formula_then_that_part_is_named():
+    source = (
+        "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n"
+        "    return tape.gradient(y, x), 2 * x.numpy()\n"
+    )
+    checks.assert_uses_tape(make(source), 3.0, parts=[0])
+    with pytest.raises(Diagnostic, match="l'élément 1 du résultat"):
+        checks.assert_uses_tape(make(source), 3.0, parts=[0, 1])
+
+
+def test_when_gradients_come_in_a_dict_then_each_key_can_be_required():
+    source = (
+        "def f(x):\n    a, b = tf.Variable(x), tf.Variable(2.0)\n    with tf.GradientTape() as tape:\n"
+        "        y = a**2 * b\n    g = tape.gradient(y, {'a': a, 'b': b})\n    return {'a': g['a'], 'b': tf.constant(9.0)}\n"
+    )
+    checks.assert_uses_tape(make(source), 3.0, parts=["a"])
+    with pytest.raises(Diagnostic, match=r"la partie \['b'\] du résultat"):
+        checks.assert_uses_tape(make(source), 3.0, parts=["a", "b"])
+
+
+def test_when_the_function_fails_then_the_check_says_it_could_not_verify():
+    source = "def f(x):\n    raise ValueError('oups')\n"
+    with pytest.raises(Diagnostic, match="impossible de vérifier"):
+        checks.assert_uses_tape(make(source), 3.0)
 
 
 def test_when_another_autodiff_tool_is_used_then_it_is_named():
     source = (
         "def f(x):\n    with tf.GradientTape() as tape:\n        pass\n"
-        "    return tf.test.compute_gradient(lambda v: v**2, [x])\n"
+        "    return tf.test.compute_gradient(lambda v: v**2, [tf.constant(x)])\n"
     )
     with pytest.raises(Diagnostic, match="compute_gradient"):
-        checks.assert_uses_tape(make(source))
+        checks.assert_uses_tape(make(source), 3.0)
+
+
+def test_when_the_observation_crosses_a_process_boundary_then_the_verdict_is_the_same():
+    """The grader judges the observation after a JSON round trip: same verdict, same French text."""
+    for source in [*COMPUTED_BY_THE_TAPE.values(), *(s for s, _ in NOT_COMPUTED_BY_THE_TAPE.values())]:
+        function = make(source)
+        observation = checks.observe_tape(function, [3.0])
+        verdicts = []
+        for seen in (observation, json.loads(json.dumps(observation))):
+            try:
+                checks.judge_tape(seen, name="f", label="f(3)")
+                verdicts.append(None)
+            except Diagnostic as error:
+                verdicts.append(str(error))
+        assert verdicts[0] == verdicts[1]
+
+
+def test_when_the_tape_class_is_replaced_then_the_check_refuses_it(monkeypatch):
+    tf = pytest.importorskip("tensorflow")
+
+    class FakeTape:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *args):
+            return False
+
+        def gradient(self, y, x):
+            return 2 * x
+
+    monkeypatch.setattr(tf, "GradientTape", FakeTape)
+    with pytest.raises(Diagnostic, match="a été remplacé"):
+        checks.assert_uses_tape(make(SQUARE_WITH_TAPE), 3.0)
+
+
+def test_when_the_tape_is_watched_then_it_is_restored_afterwards():
+    tf = pytest.importorskip("tensorflow")
+    before = (tf.GradientTape.gradient, tf.autodiff.ForwardAccumulator.jvp, tf.config.functions_run_eagerly())
+    checks.observe_tape(make(SQUARE_WITH_TAPE), [3.0])
+    checks.observe_tape(make("def f(x):\n    raise ValueError('oups')\n"), [3.0])
+    assert (tf.GradientTape.gradient, tf.autodiff.ForwardAccumulator.jvp, tf.config.functions_run_eagerly()) == before
+
+
+def test_when_a_helper_is_used_then_its_code_is_read_with_the_function():
+    source = COMPUTED_BY_THE_TAPE["ruban dans une fonction auxiliaire"]
+    text = checks.source_of(make(source))
+    assert "def f(x)" in text and "def derive(g, x)" in text
 
 
 # --- Partial credit -----------------------------------------------------------
@@ -267,7 +413,7 @@ def test_when_a_variable_is_named_grad_then_the_tape_check_still_passes():
     checks.assert_uses_tape(make(
         "def f(x):\n    x = tf.Variable(x)\n    with tf.GradientTape() as tape:\n        y = x**2\n"
         "    grad = tape.gradient(y, x)\n    return grad\n"
-    ))
+    ), 3.0)
 
 
 def test_when_an_intermediate_result_is_the_source_then_it_is_not_called_a_constant():
