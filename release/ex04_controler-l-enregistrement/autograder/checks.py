@@ -323,48 +323,132 @@ def assert_pair(got: Any, *, what: str, names: tuple[str, str] = ("première", "
 
 
 # --------------------------------------------------------------------------
-# Was the tape used?
+# Was the tape used? Observed where the student's function runs, judged here
 # --------------------------------------------------------------------------
+#
+# The verdict has two halves, so that a student's kernel and the grader agree by
+# construction. ``observe_tape`` runs in the process that holds the student's
+# function (the kernel itself, or the sandboxed student process at grading): it
+# calls the function while watching the tape's methods, and returns plain data.
+# ``judge_tape`` reads that plain data and decides, in the test's process.
+#
+# "The result comes from the tape" is defined by a counterfactual: the function
+# is called a second time with the same arguments, every derivative returned by
+# the tape (``gradient``, ``jacobian``, ``batch_jacobian``, ``jvp``) being
+# shifted by 0.25 (1 + |d|); a part of the result depends on the tape when it
+# changes. A gradient returned as is, converted (``.numpy()``, ``float``), put in
+# a tuple or a dict, scaled, or used for a descent step all change; a formula
+# written by hand beside a tape whose output is unused, or a tape block that
+# never runs, do not.
 
 #: Calls that compute a derivative with the tape (or forward mode).
 TAPE_CALLS = {"gradient", "jacobian", "batch_jacobian", "jvp"}
 #: Ways to get a derivative without the tape, forbidden where the tape is the lesson.
-FORBIDDEN_NAMES = {"compute_gradient", "approx_fprime", "derivative", "grad", "vjp_fn"}
+FORBIDDEN_NAMES = {"compute_gradient", "approx_fprime"}
 FORBIDDEN_MODULES = {"jax", "torch", "autograd", "sympy", "scipy"}
+#: Most parts of a result (leaves) compared between the two calls.
+MAX_LEAVES = 1000
+MAX_SOURCE = 200_000
+_UNREADABLE = object()
+
+
+def _unwrap(obj: Any) -> Any:
+    """The Python function behind a tf.function, a decorator or a bound method."""
+    for _ in range(10):
+        inner = getattr(obj, "python_function", None) or getattr(obj, "__wrapped__", None) or getattr(obj, "__func__", None)
+        if inner is None or inner is obj:
+            return obj
+        obj = inner
+    return obj
+
+
+def _code_names(code: Any) -> set[str]:
+    import types
+
+    names = set(code.co_names) | set(code.co_freevars)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def source_with_helpers(function: Callable[..., Any]) -> str | None:
+    """The source of ``function`` followed by that of the functions, lambdas and classes of
+    the same module that it uses (transitively), or ``None`` if it cannot be read.
+
+    Computed where the function lives (the student's kernel, or the student's process at
+    grading), so that every check reads the same text in both places.
+    """
+    import inspect
+    import textwrap
+    import types
+
+    root = _unwrap(function)
+    module = getattr(root, "__module__", None)
+    pending, seen, texts = [root], set(), []
+    while pending and len(seen) < 100:
+        obj = _unwrap(pending.pop(0))
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, type):
+            pending += [v for v in vars(obj).values() if isinstance(v, (types.FunctionType, staticmethod, classmethod))]
+            continue
+        if not isinstance(obj, types.FunctionType):
+            if obj is not root and getattr(type(obj), "__module__", None) == module and module is not None:
+                pending.append(type(obj))  # an instance of a class of the student's: its methods
+            continue
+        try:
+            text = textwrap.dedent(inspect.getsource(obj))
+        except (OSError, TypeError):
+            text = getattr(obj, "__source__", None) if obj is root else None
+        if isinstance(text, str) and text not in texts:
+            texts.append(text)
+        names = _code_names(obj.__code__)
+        found = [obj.__globals__[n] for n in sorted(names) if n in obj.__globals__]
+        found += [cell.cell_contents for cell in obj.__closure__ or () if _has_contents(cell)]
+        for value in found:
+            value = _unwrap(value)
+            if getattr(value, "__module__", None) == module or (
+                not isinstance(value, (type, types.FunctionType, types.ModuleType))
+                and getattr(type(value), "__module__", None) == module
+            ):
+                pending.append(value)
+    if not texts:
+        return None
+    return "\n\n".join(texts)[:MAX_SOURCE]
+
+
+def _has_contents(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
 
 
 def source_of(function: Callable[..., Any]) -> str | None:
-    """The source code of ``function`` (a proxy may provide it as ``__source__``)."""
+    """The source code of ``function`` and of its helpers (a proxy provides it as ``__source__``)."""
     text = getattr(function, "__source__", None)
-    if isinstance(text, str):
+    if isinstance(text, str) and getattr(function, "__remote_name__", None):
         return text
-    import inspect
-    import textwrap
-
     try:
-        return textwrap.dedent(inspect.getsource(function))
-    except (OSError, TypeError):
-        return None
+        return source_with_helpers(function)
+    except Exception:  # noqa: BLE001 - an unreadable function has no source
+        return text if isinstance(text, str) else None
 
 
-def assert_uses_tape(function: Callable[..., Any], *, what: str | None = None) -> None:
-    """Check, in the source code, that ``function`` derives with ``tf.GradientTape``.
-
-    Rejects functions with no tape, no ``gradient``/``jacobian`` call, or a
-    derivative obtained some other way (``tf.test.compute_gradient``, SciPy,
-    JAX…).
-    """
-    __tracebackhide__ = True
+def _static_facts(source: str | None) -> dict:
+    """What the text of the function and its helpers says (forbidden tools, stub, tape written)."""
     import ast
 
-    name = what or getattr(function, "__name__", "la fonction")
-    source = source_of(function)
+    facts = {"readable": False, "forbidden": [], "unwritten": False, "tape_written": False}
     if source is None:
-        raise Diagnostic(f"{name} : impossible de lire le code de la fonction pour vérifier qu'elle utilise le ruban.")
+        return facts
     try:
         tree = ast.parse(source)
-    except SyntaxError:
-        raise Diagnostic(f"{name} : le code de la fonction est illisible.") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return facts
     attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     called = {_dotted(n.func).split(".")[-1] for n in ast.walk(tree) if isinstance(n, ast.Call)}
@@ -375,23 +459,325 @@ def assert_uses_tape(function: Callable[..., Any], *, what: str | None = None) -
         if isinstance(n, (ast.Import, ast.ImportFrom))
         for alias in n.names
     } | {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    # A variable named `grad` is fine; calling a `grad` function or using JAX is not.
-    forbidden = sorted(called & FORBIDDEN_NAMES | (imported | roots) & FORBIDDEN_MODULES)
-    if forbidden:
+    raised = {_dotted(n.exc) for n in ast.walk(tree) if isinstance(n, ast.Raise) and n.exc is not None}
+    tape_written = bool({"GradientTape", "ForwardAccumulator"} & (attributes | names))
+    facts.update(
+        readable=True,
+        forbidden=sorted(called & FORBIDDEN_NAMES | (imported | roots) & FORBIDDEN_MODULES),
+        unwritten="NotImplementedError" in raised and not tape_written,
+        tape_written=tape_written,
+    )
+    return facts
+
+
+class _TapeSpy:
+    """Replaces the tape's derivative methods for one call; records what they returned."""
+
+    def __init__(self, tf: Any, shift: bool) -> None:
+        self.tf, self.shift = tf, shift
+        self.ran: list[str] = []
+        self.returned_none = False
+        self._depth = 0
+        self._saved: list[tuple[type, str, Any]] = []
+
+    def __enter__(self) -> "_TapeSpy":
+        tf = self.tf
+        for cls, names in ((tf.GradientTape, ("gradient", "jacobian", "batch_jacobian")),
+                           (tf.autodiff.ForwardAccumulator, ("jvp",))):
+            for name in names:
+                original = cls.__dict__[name]
+                self._saved.append((cls, name, original))
+                setattr(cls, name, self._wrap(name, original))
+        self._eager = tf.config.functions_run_eagerly()
+        tf.config.run_functions_eagerly(True)  # a tf.function body runs (and is watched) at each call
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        for cls, name, original in reversed(self._saved):
+            setattr(cls, name, original)
+        self.tf.config.run_functions_eagerly(self._eager)
+
+    def _wrap(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        spy = self
+
+        def watched(tape: Any, *args: Any, **kwargs: Any) -> Any:
+            if spy._depth:  # jacobian calls gradient: count the outer call only
+                return original(tape, *args, **kwargs)
+            spy._depth += 1
+            spy.tf.config.run_functions_eagerly(spy._eager)  # TensorFlow's own functions (jacobian) compiled
+            try:
+                result = original(tape, *args, **kwargs)
+            finally:
+                spy.tf.config.run_functions_eagerly(True)
+                spy._depth -= 1
+            if len(spy.ran) < 10_000:
+                spy.ran.append(name)
+            spy.returned_none = spy.returned_none or _holds_none(result)
+            return spy._shifted(result) if spy.shift else result
+
+        watched.__name__ = watched.__qualname__ = name
+        watched.__doc__ = original.__doc__
+        return watched
+
+    def _shifted(self, value: Any) -> Any:
+        tf = self.tf
+        if isinstance(value, dict):
+            return {k: self._shifted(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            items = [self._shifted(v) for v in value]
+            return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+        if isinstance(value, tf.IndexedSlices):
+            return tf.IndexedSlices(self._shifted(value.values), value.indices, value.dense_shape)
+        if tf.is_tensor(value) and value.dtype.is_floating:
+            return value + 0.25 * (1.0 + tf.abs(value))
+        return value
+
+
+def _holds_none(value: Any, depth: int = 0) -> bool:
+    if value is None:
+        return True
+    if depth > 20:
+        return False
+    if isinstance(value, dict):
+        return any(_holds_none(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_none(v, depth + 1) for v in value)
+    return False
+
+
+def _leaves(value: Any) -> list[tuple[tuple, Any]]:
+    """The parts of a result as (path, NumPy array | None | _UNREADABLE), read at once."""
+    out: list[tuple[tuple, Any]] = []
+
+    def walk(item: Any, path: tuple, depth: int) -> None:
+        if len(out) >= MAX_LEAVES:
+            return
+        if item is None:
+            out.append((path, None))
+            return
+        if isinstance(item, dict) and depth < 20:
+            for key, sub in list(item.items())[:MAX_LEAVES]:
+                walk(sub, path + (key if isinstance(key, (str, int)) else repr(key)[:100],), depth + 1)
+            return
+        if isinstance(item, (list, tuple)) and depth < 20 and not _plain_numbers(item):
+            for index, sub in enumerate(item[:MAX_LEAVES]):
+                walk(sub, path + (index,), depth + 1)
+            return
+        try:
+            if type(item).__name__ == "IndexedSlices":
+                import tensorflow as tf
+
+                item = tf.convert_to_tensor(item)
+            if hasattr(item, "numpy") and callable(item.numpy) and (type(item).__module__ or "").startswith(("tensorflow", "keras")):
+                item = item.numpy()
+            array = np.array(item)
+            out.append((path, array if array.dtype.kind in "fiubc" else _UNREADABLE))
+        except Exception:  # noqa: BLE001 - an object that is not a number
+            out.append((path, _UNREADABLE))
+
+    walk(value, (), 0)
+    return out
+
+
+def _plain_numbers(item: Any, depth: int = 0) -> bool:
+    """A (nested) list of Python or NumPy numbers only, read as one array."""
+    if isinstance(item, (list, tuple)):
+        return depth < 20 and len(item) > 0 and all(_plain_numbers(v, depth + 1) for v in item)
+    return isinstance(item, (int, float, np.generic)) and not isinstance(item, (bool, np.bool_))
+
+
+def _changed(before: Any, after: Any) -> bool:
+    if before is _UNREADABLE or after is _UNREADABLE:
+        return False
+    if before is None or after is None:
+        return (before is None) != (after is None)
+    if before.shape != after.shape or before.dtype != after.dtype:
+        return True
+    return not np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
+
+
+def observe_tape(function: Callable[..., Any], args: tuple | list | None = None) -> dict:
+    """Call ``function(*args)`` watching the tape; return what happened, as plain data.
+
+    Runs where ``function`` lives. ``args=None`` only reads the code. The function is
+    called twice (the second time with shifted derivatives, output silenced) on deep
+    copies of ``args``.
+    """
+    import contextlib
+    import io
+    import warnings
+
+    source = None
+    with contextlib.suppress(Exception):
+        source = source_with_helpers(function)
+    observation: dict = {"static": _static_facts(source), "called": args is not None,
+                         "error": None, "ran": [], "returned_none": False, "leaves": []}
+    if args is None or not callable(function):
+        return observation
+    import tensorflow as tf
+    from tensorflow.python.eager import backprop, forwardprop
+
+    # Another object in place of TensorFlow's tape would be watched instead of the real one.
+    observation["replaced"] = tf.GradientTape is not backprop.GradientTape or (
+        tf.autodiff.ForwardAccumulator is not forwardprop.ForwardAccumulator
+    )
+    if observation["replaced"]:
+        return observation
+    args = list(args)
+    try:
+        with _TapeSpy(tf, shift=False) as spy:
+            result = function(*copy.deepcopy(args))
+            before = _leaves(result)
+    except Exception as exc:  # noqa: BLE001 - reported by the judge
+        observation["error"] = {
+            "unwritten": isinstance(exc, NotImplementedError),
+            "text": _explain_exception(exc),
+        }
+        return observation
+    observation["ran"] = [[name, spy.ran.count(name)] for name in sorted(set(spy.ran))]
+    observation["returned_none"] = spy.returned_none
+    after: list | None = None
+    if spy.ran:
+        silent = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(silent), contextlib.redirect_stderr(silent), \
+                    warnings.catch_warnings(), np.errstate(all="ignore"), _TapeSpy(tf, shift=True):
+                warnings.simplefilter("ignore")
+                after = _leaves(function(*copy.deepcopy(args)))
+        except Exception:  # noqa: BLE001 - the result cannot be computed without the tape's values
+            after = None
+    shifted = dict(after) if after is not None else {}
+    for path, value in before:
+        if value is _UNREADABLE:
+            depends = False
+        elif value is None:  # None returned by the tape (the value checks explain it) or made by the tape
+            depends = spy.returned_none or (path in shifted and shifted[path] is not None)
+        elif after is None:  # the second call failed once the derivatives changed: it needed them
+            depends = bool(spy.ran)
+        else:
+            depends = path not in shifted or _changed(value, shifted[path])
+        observation["leaves"].append({"path": list(path), "kind": "other" if value is _UNREADABLE else
+                                      ("none" if value is None else "value"), "depends": bool(depends)})
+    return observation
+
+
+def _clean_observation(raw: Any) -> dict:
+    """An observation as plain data of the expected types (it may come from another process)."""
+    raw = raw if isinstance(raw, dict) else {}
+    static = raw.get("static") if isinstance(raw.get("static"), dict) else {}
+    error = raw.get("error") if isinstance(raw.get("error"), dict) else None
+    leaves = []
+    for leaf in (raw.get("leaves") if isinstance(raw.get("leaves"), list) else [])[:MAX_LEAVES]:
+        if isinstance(leaf, dict) and isinstance(leaf.get("path"), list):
+            path = tuple(p for p in leaf["path"][:20] if isinstance(p, (str, int)) and not isinstance(p, bool))
+            leaves.append({"path": path, "kind": str(leaf.get("kind"))[:10], "depends": leaf.get("depends") is True})
+    ran = [(str(r[0])[:30], int(r[1])) for r in (raw.get("ran") if isinstance(raw.get("ran"), list) else [])[:10]
+           if isinstance(r, list) and len(r) == 2 and isinstance(r[1], int) and not isinstance(r[1], bool)]
+    return {
+        "forbidden": [str(f)[:30] for f in (static.get("forbidden") or [])[:10] if isinstance(f, str)],
+        "unwritten": static.get("unwritten") is True,
+        "tape_written": static.get("tape_written") is True,
+        "called": raw.get("called") is True,
+        "replaced": raw.get("replaced") is True,
+        "error": None if error is None else {"unwritten": error.get("unwritten") is True, "text": str(error.get("text", ""))[:2000]},
+        "ran": ran,
+        "returned_none": raw.get("returned_none") is True,
+        "leaves": leaves,
+    }
+
+
+def _part_name(path: tuple) -> str:
+    if len(path) == 1 and isinstance(path[0], int):
+        return f"l'élément {path[0]} du résultat (en comptant à partir de 0)"
+    return "la partie " + "".join(f"[{p!r}]" for p in path) + " du résultat"
+
+
+HOW_TO_TAPE = (
+    "Écrivez le calcul dans un bloc `with tf.GradientTape() as tape:` et obtenez la dérivée avec "
+    "`tape.gradient(…)` (ou `tape.jacobian`, `acc.jvp`) : une formule écrite à la main ou des différences "
+    "finies ne comptent pas."
+)
+
+
+def judge_tape(observation: Any, *, name: str, label: str, parts: Any = None) -> None:
+    """Raise a French :class:`Diagnostic` unless the observation shows a result computed by the tape.
+
+    ``parts`` lists the parts of the result (indices or keys; a tuple for a deeper path)
+    that must each come from the tape; ``None`` means the result as a whole.
+    """
+    __tracebackhide__ = True
+    obs = _clean_observation(observation)
+    if obs["forbidden"]:
         raise Diagnostic(
             f"{name} : la dérivée doit venir de `tf.GradientTape`, pas de "
-            + ", ".join(f"`{f}`" for f in forbidden)
-            + "."
+            + ", ".join(f"`{f}`" for f in obs["forbidden"]) + "."
         )
-    raised = {_dotted(n.exc) for n in ast.walk(tree) if isinstance(n, ast.Raise) and n.exc is not None}
-    if "NotImplementedError" in raised and not ({"GradientTape", "ForwardAccumulator"} & (attributes | names)):
+    if obs["unwritten"] or (obs["error"] and obs["error"]["unwritten"]):
         raise Diagnostic(f"{name} : la fonction n'est pas encore écrite (elle lève `NotImplementedError`).")
-    if not ({"GradientTape", "ForwardAccumulator"} & (attributes | names)) or not (TAPE_CALLS & attributes):
+    if not obs["called"]:  # no arguments given: only the text was read
+        if not obs["tape_written"]:
+            raise Diagnostic(f"{name} : la dérivée doit être calculée avec `tf.GradientTape`. " + HOW_TO_TAPE)
+        return
+    if obs["replaced"]:
         raise Diagnostic(
-            f"{name} : la dérivée doit être calculée avec `tf.GradientTape` "
-            "(un bloc `with tf.GradientTape() as tape:` puis `tape.gradient(…)`), "
-            "pas avec une formule écrite à la main ni des différences finies."
+            f"{name} : `tf.GradientTape` (ou `tf.autodiff.ForwardAccumulator`) a été remplacé par un autre objet. "
+            "Ne modifiez pas TensorFlow : la dérivée doit venir du vrai ruban."
         )
+    if obs["error"]:
+        raise Diagnostic(
+            f"{label} : impossible de vérifier que la dérivée vient du ruban, car l'appel échoue : "
+            f"{obs['error']['text']}"
+        )
+    if not obs["ran"]:
+        message = (
+            f"{label} : la dérivée doit être calculée avec `tf.GradientTape`, or aucun calcul de dérivée par le "
+            "ruban (`tape.gradient`, `tape.jacobian`, `acc.jvp`…) n'a été exécuté pendant cet appel."
+        )
+        if obs["tape_written"]:
+            message += (
+                " Votre code mentionne bien un ruban, mais ce code n'a pas servi : le bloc "
+                "`with tf.GradientTape()` n'a pas été exécuté (condition jamais vraie, fonction jamais "
+                "appelée…) ou `tape.gradient` n'a pas été appelé."
+            )
+        raise Diagnostic(message + " " + HOW_TO_TAPE)
+    leaves = [leaf for leaf in obs["leaves"] if leaf["kind"] in ("value", "none")]
+    wanted = [p if isinstance(p, tuple) else (p,) for p in (parts if parts is not None else [()])]
+    groups = [(path, [leaf for leaf in leaves if leaf["path"][:len(path)] == path]) for path in wanted]
+    groups = [(path, group) for path, group in groups if group] or [((), leaves)]
+    missing = [path for path, group in groups if not any(leaf["depends"] for leaf in group)]
+    if missing:
+        called = ", ".join(f"`tape.{n}`" for n, _ in obs["ran"])
+        where = "la valeur renvoyée" if missing == [()] else " et ".join(_part_name(p) for p in missing)
+        raise Diagnostic(
+            f"{label} : {where} ne vient d'aucune dérivée calculée par le ruban pendant l'appel. "
+            f"{called} a bien été exécuté, mais son résultat n'est pas utilisé pour la réponse : "
+            "une formule écrite à la main à côté d'un ruban ne compte pas. Renvoyez la dérivée calculée par "
+            "le ruban (ou une valeur calculée à partir d'elle)."
+        )
+
+
+def assert_uses_tape(
+    function: Callable[..., Any], *args: Any, what: str | None = None, parts: Any = None
+) -> None:
+    """Check that ``function(*args)`` computes its result with ``tf.GradientTape``.
+
+    The function is called (twice) where it lives, and the check looks at what ran: a
+    derivative method of the tape must have run during the call, and the result (or
+    each of ``parts``: indices or keys of the result) must change when the derivatives
+    the tape returned change. A tape in a helper, a lambda or a method counts; a formula
+    written by hand beside an unused or never executed tape does not. Derivatives
+    obtained some other way (``tf.test.compute_gradient``, SciPy, JAX…) are refused.
+    Without ``args``, only the code is read.
+    """
+    __tracebackhide__ = True
+    name = what or getattr(function, "__name__", "la fonction")
+    label = what or f"{name}({', '.join(describe(a) for a in args)})"
+    if not callable(function):
+        raise Diagnostic(f"{name} : l'objet attendu n'est pas une fonction.")
+    observed = args if args else None
+    remote = getattr(function, "__observe_tape__", None)
+    observation = remote(observed) if callable(remote) else observe_tape(function, observed)
+    judge_tape(observation, name=name, label=label, parts=parts)
 
 
 # --------------------------------------------------------------------------
