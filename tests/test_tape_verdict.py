@@ -256,7 +256,7 @@ def graded_in_the_sandbox(prefix: str, answers: dict[str, str]) -> dict[str, tup
         input=json.dumps(cell_roles(notebook)), capture_output=True, text=True, timeout=900, cwd=REPO_ROOT,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    outputs = json.loads(done.stdout)
+    outputs = json.loads(done.stdout)["outputs"]
     graded = {}
     for cell, cell_outputs in zip(notebook.cells, outputs):
         meta = cell.metadata.get("nbgrader", {})

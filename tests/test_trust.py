@@ -103,6 +103,8 @@ class Killer(threading.Thread):
         self.started_grading.wait()
         while len(self.killed) < self.kills and not self.stopped.is_set():
             time.sleep(self.random.uniform(*self.interval))
+            if self.stopped.is_set():
+                return
             victims = grading_processes()
             if not victims:
                 continue
@@ -119,11 +121,11 @@ class Killer(threading.Thread):
 def clean_and_faulty(tmp_path_factory, notebooks):
     """The same class graded cleanly, then with processes killed at random, then re-run."""
     base = tmp_path_factory.mktemp("pannes")
-    submissions = make_class(base / "rendus", notebooks, 12)
+    submissions = make_class(base / "rendus", notebooks, 16)
     course = course_with_config(base, "c.Grading.max_failure_share = 1.0")
     before = tree_digest(submissions)
     clean = run(submissions, base / "propre", course_root=course, report=False)
-    killer = Killer(kills=6, interval=(0.3, 1.2))
+    killer = Killer(kills=6, interval=(0.1, 0.6))
     killer.start()
     faulty = run(submissions, base / "panne", course_root=course, report=False,
                  on_start=lambda total: killer.started_grading.set())
