@@ -35,7 +35,7 @@ GRADE_PACKAGES := bubblewrap
 TEST_PACKAGES := $(GRADE_PACKAGES) hunspell hunspell-fr postgresql chromium fonts-dejavu-core
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: grade test lab lab-exchange hub hub-proxy labextension release demo lessons bench venv grade-deps test-deps node-deps clean help
+.PHONY: grade test lab lab-exchange hub hub-remove hub-proxy labextension release demo lessons bench venv grade-deps test-deps node-deps clean help
 
 help:
 	@sed -n '3,7p' Makefile
@@ -71,7 +71,8 @@ test-deps:
 # packages in project-local node_modules/ folders, exact versions from package-lock.json).
 # Debian's packages are installed only when no npm is found (a Node.js from elsewhere is kept).
 node-deps:
-	@command -v npm >/dev/null 2>&1 || { $(call install_packages,nodejs npm); }
+	@command -v npm >/dev/null 2>&1 || { echo "Installation des paquets Debian nécessaires : nodejs npm"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 
 # The course's JupyterLab extension (lab/extension/: nbgrader's Validate dialog in French), built
 # from its sources and installed into the virtual environment.
@@ -122,6 +123,15 @@ lab-exchange:
 	rm -rf "$(LAB_EXCHANGE)/outbound"
 	mkdir -p "$(LAB_EXCHANGE)/outbound" "$(LAB_EXCHANGE)/inbound" mes-devoirs
 	cp -R release/ex* "$(LAB_EXCHANGE)/outbound/"
+
+# A demonstration class on JupyterHub, http://127.0.0.1:8000 (as root: it creates the Unix accounts
+# tfgt-prof and tfgt-etu1…3, nbgrader's exchange /srv/nbgrader/exchange and the instructor's course;
+# see the README, « Une classe sur JupyterHub »). `make hub-remove` removes the accounts.
+hub: $(STAMP) labextension hub-proxy grade-deps
+	$(BIN)/python -m autograder.hub
+
+hub-remove: $(STAMP)
+	$(BIN)/python -m autograder.hub --supprimer
 
 # Regenerate the student versions from source/ (instructors, after editing source/).
 release: $(STAMP)
