@@ -7,6 +7,11 @@ exchange as the instructor, then starts JupyterHub with hub/jupyterhub_config.py
 
     python -m autograder.hub                 # the demonstration class, then the hub
     python -m autograder.hub --supprimer     # removes the demonstration accounts and homes
+
+And, for the instructor, from their course: the feedback pages of a grading run, put where
+`nbgrader release_feedback` takes them.
+
+    python -m autograder.hub --retours build/correction
 """
 
 from __future__ import annotations
@@ -126,22 +131,63 @@ def release_assignments(instructor: str, course: Path, env: dict[str, str], pyth
         run_as(instructor, [python, "-m", "nbgrader", "release_assignment", assignment, "--force"], course, env)
 
 
+#: What nbgrader's release_feedback needs beside each page: the submission's timestamp and its secret
+#: (the secret names the page in the exchange, so that only that submission's author finds it).
+SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def stage_feedback(course: Path, grading: Path) -> tuple[list[str], list[str]]:
+    """Copy the feedback pages of a grading run into ``course``/feedback/, for `nbgrader release_feedback`.
+
+    A page goes with the submission it was made from: ``course``/submitted/<student>/<assignment>/
+    gives its timestamp and secret. A page older than that submission (collected again since the
+    grading) is left out. Returns the staged and the left-out pages, as student/assignment/page.
+    """
+    staged, stale = [], []
+    for page in sorted((grading / "feedback").glob("*/*/*.html")):
+        assignment_dir = page.parent
+        student, assignment = assignment_dir.parent.name, assignment_dir.name
+        submitted = course / "submitted" / student / assignment
+        label = f"{student}/{assignment}/{page.name}"
+        notebook = submitted / (page.stem + ".ipynb")
+        if not notebook.is_file() or notebook.stat().st_mtime > page.stat().st_mtime:
+            stale.append(label)
+            continue
+        target = course / "feedback" / student / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(page, target / page.name)
+        for name in SUBMISSION_FILES:
+            if (submitted / name).is_file():
+                shutil.copy2(submitted / name, target / name)
+        staged.append(label)
+    return staged, stale
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder.hub",
         description="Classe de démonstration sur le JupyterHub du cours (comptes Unix, échange de nbgrader, cours de "
                     "l'enseignant·e), puis lancement du JupyterHub. À lancer en root.",
     )
-    parser.add_argument("--prefixe", default=PREFIX, help=f"début du nom des comptes (défaut : {PREFIX})")
-    parser.add_argument("--etudiants", type=int, default=3, help="nombre de comptes d'étudiant·es (défaut : 3)")
-    parser.add_argument("--echange", type=Path, default=EXCHANGE, help=f"dossier d'échange de nbgrader (défaut : {EXCHANGE})")
+    parser.add_argument("--prefixe", default=PREFIX, help=f"début du nom des comptes (défaut : {PREFIX})")
+    parser.add_argument("--etudiants", type=int, default=3, help="nombre de comptes d'étudiant·es (défaut : 3)")
+    parser.add_argument("--echange", type=Path, default=EXCHANGE, help=f"dossier d'échange de nbgrader (défaut : {EXCHANGE})")
     parser.add_argument("--supprimer", action="store_true",
                         help="supprime les comptes de démonstration et leurs dossiers personnels, puis s'arrête")
+    parser.add_argument("--retours", type=Path, metavar="DOSSIER_DE_CORRECTION",
+                        help="depuis le cours de l'enseignant·e : copie les pages de retour d'une correction dans "
+                             "feedback/, prêtes pour « nbgrader release_feedback », puis s'arrête")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.retours is not None:
+        staged, stale = stage_feedback(Path.cwd(), args.retours)
+        for label in stale:
+            print(f"Page laissée de côté (rendu relevé de nouveau depuis la correction : corrigez-le) : {label}")
+        print(f"{len(staged)} page(s) de retour prête(s) dans feedback/ : lancez « nbgrader release_feedback <devoir> ».")
+        return 0 if staged or not stale else 1
     if os.geteuid() != 0:
         print("Il faut être root pour créer les comptes et lancer le JupyterHub (sudo make hub).", file=sys.stderr)
         return 2
@@ -149,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.supprimer:
         for user in classroom.accounts:
             remove_account(user)
-        print("Comptes supprimés : " + ", ".join(classroom.accounts))
+        print("Comptes supprimés : " + ", ".join(classroom.accounts))
         return 0
 
     passwords = {user: secrets.token_urlsafe(9) for user in classroom.accounts}
@@ -161,12 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     env = course_environment(args.echange, course)
     release_assignments(classroom.instructor, course, env)
 
-    print("\nJupyterHub du cours : http://127.0.0.1:8000 (Ctrl+C pour l'arrêter)\n")
+    print("\nJupyterHub du cours : http://127.0.0.1:8000 (Ctrl+C pour l'arrêter)\n")
     print(f"  {'compte':<16} mot de passe")
     for user in classroom.accounts:
         role = " (enseignant·e)" if user == classroom.instructor else ""
         print(f"  {user:<16} {passwords[user]}{role}")
-    print(f"\nCours de l'enseignant·e : {course}\n")
+    print(f"\nCours de l'enseignant·e : {course}\n")
     state = REPO_ROOT / "build" / "hub"
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)

@@ -12,7 +12,6 @@ import fcntl
 import os
 import resource
 import shutil
-import site
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -63,9 +62,6 @@ def _limits_prefix(limits: Limits) -> list[str]:
 def _python_paths() -> list[str]:
     """Folders the sandboxed Python needs, read-only."""
     paths = {sys.prefix, sys.base_prefix, os.path.realpath(sys.base_prefix)}
-    # An environment whose site-packages is a symbolic link (to packages shared by several
-    # environments) needs the link's target too.
-    paths.update(os.path.realpath(p) for p in site.getsitepackages())
     paths.add(str(Path(autograder.__file__).resolve().parent))  # the checks, not the course
     return sorted(p for p in paths if p and os.path.isdir(p))
 
