@@ -205,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     course = home_of(classroom.instructor) / COURSE_FOLDER
     install_course(classroom.instructor, course)
     env = course_environment(args.echange, course)
+    probe = run_as(classroom.instructor, [sys.executable, "-c", "import nbgrader, jupyterhub"], course, env, check=False)
+    if probe.returncode != 0:
+        print(f"Le compte {classroom.instructor} ne peut pas lancer le Python du cours ({sys.executable}) : "
+              "chaque compte doit pouvoir le lire. Créez .venv à partir du Python du système "
+              "(make PYTHON=/usr/bin/python3.11), dans un dossier lisible par tous.", file=sys.stderr)
+        return 2
     release_assignments(classroom.instructor, course, env)
 
     print("\nJupyterHub du cours : http://127.0.0.1:8000 (Ctrl+C pour l'arrêter)\n")

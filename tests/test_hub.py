@@ -341,7 +341,10 @@ def test_when_students_fetch_their_feedback_then_they_read_it_in_french(hub: Hub
         frame = page.frame_locator(".jp-HTMLViewer iframe")
         expect(frame.locator("body")).to_contain_text("Question 1", timeout=SLOW)
         if student == hub.wrong:
-            expect(frame.locator("body")).to_contain_text("None")
+            # The French diagnostic of the wrong answer, as under the test cell in the notebook.
+            diagnostic = frame.get_by_text(re.compile("Cause probable")).first
+            expect(diagnostic).to_contain_text("None")
+            diagnostic.scroll_into_view_if_needed()
             keep(screenshot(page, "hub-retour"), "hub-retour")
         else:
             expect(frame.locator("body")).not_to_contain_text("✘ Question")
