@@ -280,7 +280,7 @@ def test_when_two_students_fetch_answer_validate_and_submit_then_the_exchange_ha
                 expect(output_of(page, cells[grade_id])).to_contain_text("tous les tests sont réussis")
             dialog = validate(page)
             expect_validation_success(dialog)
-            keep(screenshot(page, "hub-validate-succes"), "hub-validate-succes")
+            screenshot(page, "hub-validate-succes")
         dialog.get_by_role("button", name="Ok").click()
         submit(page)
     hub.wrong, hub.right = wrong_student, right_student
@@ -293,7 +293,7 @@ def test_when_two_students_fetch_answer_validate_and_submit_then_the_exchange_ha
 
 
 def test_when_the_instructor_grades_the_class_then_feedback_is_released_with_the_grades(hub: Hub, chromium):
-    assert hub.right, "le scénario s'arrête : les rendus manquent"
+    assert hub.right, "le scénario s'arrête : les rendus manquent"
     prof, course, env, python = hub.classroom.instructor, hub.course, hub.env, hub.python
     # The README's commands, as the instructor.
     course_hub.run_as(prof, [python, "-m", "nbgrader", "collect", EXERCISE], course, env)
@@ -325,7 +325,7 @@ def test_when_the_instructor_grades_the_class_then_feedback_is_released_with_the
 
 
 def test_when_students_fetch_their_feedback_then_they_read_it_in_french(hub: Hub, chromium):
-    assert hub.right, "le scénario s'arrête : les rendus manquent"
+    assert hub.right, "le scénario s'arrête : les rendus manquent"
     for student in (hub.wrong, hub.right):
         page = hub.pages[student]
         panel = assignment_list(page)
@@ -351,7 +351,7 @@ def test_when_students_fetch_their_feedback_then_they_read_it_in_french(hub: Hub
 
 
 def test_when_a_student_tries_to_read_others_files_then_the_system_refuses(hub: Hub):
-    assert hub.right, "le scénario s'arrête : les rendus manquent"
+    assert hub.right, "le scénario s'arrête : les rendus manquent"
     course = hub.course
     inbound = hub.exchange / COURSE_ID / "inbound"
     hidden = course / "source" / EXERCISE / f"{EXERCISE}.ipynb"
