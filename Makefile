@@ -3,6 +3,7 @@
 #   make grade    corrige les rendus (par défaut : les rendus de démonstration)
 #   make test     lance toute la suite de tests
 #   make lab      ouvre JupyterLab, en français, sur le cours
+#   make hub      lance un JupyterHub de démonstration pour une classe (en root)
 #
 # Chaque cible crée .venv à partir de requirements.txt au premier usage
 # (et de nouveau quand requirements.txt change).
@@ -34,10 +35,10 @@ GRADE_PACKAGES := bubblewrap
 TEST_PACKAGES := $(GRADE_PACKAGES) hunspell hunspell-fr postgresql chromium fonts-dejavu-core
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: grade test lab lab-exchange release demo lessons bench venv grade-deps test-deps clean help
+.PHONY: grade test lab lab-exchange hub hub-remove hub-proxy labextension release demo lessons bench venv grade-deps test-deps node-deps clean help
 
 help:
-	@sed -n '3,6p' Makefile
+	@sed -n '3,7p' Makefile
 
 $(STAMP): requirements.txt pyproject.toml lab/overrides.json
 	@echo "Préparation de l'environnement $(VENV) (première utilisation ou requirements.txt modifié)…"
@@ -66,12 +67,40 @@ grade-deps:
 test-deps:
 	$(call install_packages,$(TEST_PACKAGES))
 
+# Node.js and npm build the course's JupyterLab extension and install the hub's proxy (npm
+# packages in project-local node_modules/ folders, exact versions from package-lock.json).
+# Debian's packages are installed only when no npm is found (a Node.js from elsewhere is kept).
+node-deps:
+	@command -v npm >/dev/null 2>&1 || { echo "Installation des paquets Debian nécessaires : nodejs npm"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+
+# The course's JupyterLab extension (lab/extension/: nbgrader's Validate dialog in French), built
+# from its sources and installed into the virtual environment.
+LABEXT := $(VENV)/share/jupyter/labextensions/@tf-gradienttape/lab
+labextension: $(LABEXT)/package.json
+
+$(LABEXT)/package.json: $(STAMP) lab/extension/index.js lab/extension/package.json lab/extension/package-lock.json | node-deps
+	cd lab/extension && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf build/labextension
+	$(BIN)/jupyter builder build lab/extension
+	rm -rf $(LABEXT)
+	mkdir -p $(dir $(LABEXT))
+	cp -R build/labextension $(LABEXT)
+
+# The hub's proxy (configurable-http-proxy), in hub/node_modules/.
+CHP := hub/node_modules/.bin/configurable-http-proxy
+hub-proxy: $(CHP)
+
+$(CHP): hub/package.json hub/package-lock.json | node-deps
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CHP)
+
 grade: $(STAMP) grade-deps
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_FLAGS)
 
 # Unit and end-to-end tests, then nbval: lessons re-executed and their stored outputs
 # compared (strict), instructor notebooks executed (their solutions must pass their tests).
-test: $(STAMP) test-deps
+test: $(STAMP) test-deps labextension hub-proxy
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval --nbval-current-env course
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env source
@@ -80,12 +109,13 @@ test: $(STAMP) test-deps
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # lab/nbgrader_config.py (on JUPYTER_CONFIG_PATH) points nbgrader's assignment list to a local
-# exchange in build/lab/, where release/ is published for the course id of nbgrader_config.py.
+# exchange in build/lab/, where release/ is published for the course id of nbgrader_config.py;
+# lab/student/ keeps nbgrader's instructor tools out of the student's JupyterLab.
 COURSE_ID := $(shell sed -n 's/^c\.CourseDirectory\.course_id = "\(.*\)"$$/\1/p' nbgrader_config.py)
 LAB_EXCHANGE := build/lab/exchange/$(COURSE_ID)
 
-lab: $(STAMP) lab-exchange
-	JUPYTER_CONFIG_PATH="$(CURDIR)/lab" $(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)" course/00_sommaire.ipynb
+lab: $(STAMP) labextension lab-exchange
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab:$(CURDIR)/lab/student" $(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)" course/00_sommaire.ipynb
 
 # Publish release/ to the local exchange (the students' submissions in inbound/ are kept).
 lab-exchange:
@@ -93,6 +123,15 @@ lab-exchange:
 	rm -rf "$(LAB_EXCHANGE)/outbound"
 	mkdir -p "$(LAB_EXCHANGE)/outbound" "$(LAB_EXCHANGE)/inbound" mes-devoirs
 	cp -R release/ex* "$(LAB_EXCHANGE)/outbound/"
+
+# A demonstration class on JupyterHub, http://127.0.0.1:8000 (as root: it creates the Unix accounts
+# tfgt-prof and tfgt-etu1…3, nbgrader's exchange /srv/nbgrader/exchange and the instructor's course;
+# see the README, « Une classe sur JupyterHub »). `make hub-remove` removes the accounts.
+hub: $(STAMP) labextension hub-proxy grade-deps
+	$(BIN)/python -m autograder.hub
+
+hub-remove: $(STAMP)
+	$(BIN)/python -m autograder.hub --supprimer
 
 # Regenerate the student versions from source/ (instructors, after editing source/ or the checks):
 # the check library is copied beside each notebook first, so that a released folder runs anywhere.

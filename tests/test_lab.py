@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -27,6 +28,8 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from autograder.course import REPO_ROOT, TF_QUIET_ENV
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling Google's services.
@@ -84,6 +87,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     (root / "lab").mkdir()
     for name in ("nbgrader_config.py", "lab/nbgrader_config.py"):
         shutil.copy(REPO_ROOT / name, root / name)
+    shutil.copytree(REPO_ROOT / "lab" / "student", root / "lab" / "student")
     # The Makefile's own recipe publishes release/ to the local exchange of nbgrader's assignment list.
     subprocess.run(
         ["make", "--no-print-directory", "-f", str(REPO_ROOT / "Makefile"), "lab-exchange"],
@@ -94,7 +98,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
         **os.environ,
         **TF_QUIET_ENV,
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-        "JUPYTER_CONFIG_PATH": str(root / "lab"),
+        "JUPYTER_CONFIG_PATH": os.pathsep.join([str(root / "lab"), str(root / "lab" / "student")]),
         "JUPYTER_CONFIG_DIR": str(base / "config"),
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
@@ -265,6 +269,59 @@ def validate(page: Page):
     return dialog
 
 
+# nbgrader's Validate button and dialog, as the course's JupyterLab extension (lab/extension/) words them.
+VALIDATE_LABEL = "Valider"
+VALIDATE_TITLE = "Résultats de la validation"
+VALIDATE_SUCCESS = "Bravo\u00a0! Votre carnet réussit tous les tests."
+VALIDATE_FAILURE = "Cette cellule n'est pas réussie\u00a0:"
+# nbgrader's "Partial credit" sentence: a test cell that ran without error but did not get all its points.
+VALIDATE_PARTIAL = "Des tests ne sont pas réussis\u00a0: lisez le message sous cette cellule, dans le carnet."
+# nbgrader's English, which must not reach the student.
+NBGRADER_ENGLISH = re.compile(r"Validation Results|Success!|The following|Partial credit|You did not provide|Validate")
+
+
+def expect_validation_success(dialog) -> None:
+    """nbgrader's dialog says in French that every test passes."""
+    expect(dialog.locator(".validation-success")).to_have_count(1)
+    expect(dialog.locator(".validation-failed")).to_have_count(0)
+    expect(dialog.locator(".jp-Dialog-header")).to_have_text(VALIDATE_TITLE)
+    expect(dialog.locator(".validation-success")).to_have_text(VALIDATE_SUCCESS)
+    expect(dialog).not_to_contain_text(NBGRADER_ENGLISH)
+
+
+def expect_validation_failure(dialog):
+    """nbgrader's dialog lists the failed cells in French; returns the list."""
+    failed = dialog.locator(".validation-failed")
+    expect(failed).to_have_count(1)
+    expect(dialog.locator(".jp-Dialog-header")).to_have_text(VALIDATE_TITLE)
+    expect(failed).to_contain_text(VALIDATE_FAILURE)
+    expect(dialog).not_to_contain_text(NBGRADER_ENGLISH)
+    return failed
+
+
+def expect_student_tools_only(page: Page) -> None:
+    """Menu Nbgrader: the assignment list only; no Create Assignment panel, no Formgrader."""
+    expect(page.locator(".validate-button, .jp-NotebookPanel").first).to_be_visible(timeout=SLOW)
+    page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
+    items = page.locator(".lm-Menu-content .lm-Menu-item:visible .lm-Menu-itemLabel")
+    expect(items).to_have_text(["Assignment List"])
+    page.keyboard.press("Escape")
+    expect(page.locator("#nbgrader-create_assignemnt")).to_have_count(0)
+    expect(page.get_by_title(re.compile("Create Assignment", re.I))).to_have_count(0)
+    toolbar = page.locator(".jp-NotebookPanel:visible .validate-button")
+    expect(toolbar).to_have_text(VALIDATE_LABEL)
+
+
+def expect_instructor_tools(page: Page) -> None:
+    """Menu Nbgrader: the instructor's tools are all there, with the Create Assignment panel."""
+    page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
+    items = page.locator(".lm-Menu-content .lm-Menu-item:visible .lm-Menu-itemLabel")
+    for label in ("Assignment List", "Course List", "Formgrader"):
+        expect(items.filter(has_text=re.compile(f"^{label}$"))).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.locator("#nbgrader-create_assignemnt")).to_have_count(1)
+
+
 def output_of(page: Page, index: int):
     return cells_of(page).nth(index).locator(".jp-OutputArea")
 
@@ -321,11 +378,22 @@ def test_when_lab_starts_then_nbgrader_extensions_are_loaded_with_the_course_exc
     log = lab.log.read_text(encoding="utf-8")
     assert "extension failed loading" not in log, log
     assert lab.api("/nbgrader_version?version=" + nbgrader.__version__) == {"success": True}
-    assert lab.api("/courses") == {"success": True, "value": ["tf-gradienttape"]}
     listed = lab.api("/assignments?course_id=tf-gradienttape")
     assert listed["success"], listed
     released = sorted(a["assignment_id"] for a in listed["value"] if a["status"] == "released")
     assert released == sorted(p.name for p in (REPO_ROOT / "release").iterdir() if p.is_dir())
+    assert lab.api("/courses") == {"success": True, "value": ["tf-gradienttape"]}
+    # The student's server has no instructor side (lab/student/jupyter_server_config.json):
+    # no formgrader, no list of the courses one grades.
+    for path in ("/formgrader", "/formgraders"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            lab.api(path)
+        assert refused.value.code == 404, path
+
+
+def test_when_a_student_opens_jupyterlab_then_only_student_tools_are_shown(lab: Lab, page: Page):
+    lab.open(page, "course/00_sommaire.ipynb")
+    expect_student_tools_only(page)
 
 
 def test_when_a_student_fetches_and_validates_correct_answers_then_every_check_passes(lab: Lab, page: Page):
@@ -345,9 +413,7 @@ def test_when_a_student_fetches_and_validates_correct_answers_then_every_check_p
     screenshot(page, "lab-reponses-justes")
 
     dialog = validate(page)
-    # nbgrader's dialog text is hard-coded in English; the class says which outcome it shows.
-    expect(dialog.locator(".validation-success")).to_have_count(1)
-    expect(dialog.locator(".validation-failed")).to_have_count(0)
+    expect_validation_success(dialog)
     screenshot(page, "lab-validate-succes")
     dialog.get_by_role("button", name="Ok").click()
 
@@ -374,10 +440,10 @@ def test_when_a_student_validates_a_wrong_answer_then_the_diagnostic_is_in_frenc
     small_png(screenshot(page, "lab-diagnostic"))
 
     dialog = validate(page)
-    failed = dialog.locator(".validation-failed")
-    expect(failed).to_have_count(1)
+    failed = expect_validation_failure(dialog)
     # Only the failing test cell is listed, with its French description.
     expect(failed).to_contain_text("Vérifie gradient_affine")
+    expect(failed).to_contain_text(VALIDATE_PARTIAL)
     expect(failed).not_to_contain_text("Vérifie carre_et_derivee")
     screenshot(page, "lab-validate-echec")
     dialog.get_by_role("button", name="Ok").click()
