@@ -18,6 +18,7 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 from traitlets.config import Config
 
 from . import executor
+from .checks import format_number
 
 #: The student id the solution is graded under (it seeds the hidden tests' inputs like any other id).
 CANARY_ID = "solution-de-reference"
@@ -35,12 +36,8 @@ class CanaryFailure:
     reason: str
 
     def describe(self) -> str:
-        points = f"{_number(self.score)} / {_number(self.max_score)}"
+        points = f"{format_number(self.score)} / {format_number(self.max_score)}"
         return f"« {self.assignment} », question « {self.question} » ({points}) : {self.reason}"
-
-
-def _number(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _reason(cell: nbformat.NotebookNode) -> str:

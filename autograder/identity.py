@@ -146,8 +146,7 @@ def _participant(
             base = f"{slug(name)}-{number}"
             if roster is not None:
                 notes.append("nom absent de la liste de la classe")
-        last, first = name, ""
-        student = Student(id=_unique(base, taken, avoid), last_name=last, first_name=first, email=email)
+        student = Student(id=_unique(base, taken, avoid), last_name=name, email=email)
     elif student.id in taken:
         # Two folders resolve to one person of the class list: never merge them silently.
         ambiguity = f"participant {number} et un autre dossier désignent tous deux « {student.id} »"

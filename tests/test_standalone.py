@@ -51,13 +51,17 @@ def run_alone(folder: Path, notebook: nbformat.NotebookNode, kernel_root: Path, 
     """Execute ``notebook`` inside a lone copy of ``folder``, with the outside kernel."""
     alone = tmp_path / "ailleurs" / folder.name
     shutil.copytree(folder, alone)
+    previous = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = str(kernel_root)
     try:
         client = NotebookClient(notebook, kernel_name="python-hors-depot", timeout=300, allow_errors=True,
                                 resources={"metadata": {"path": str(alone)}})
         client.execute()
     finally:
-        os.environ.pop("JUPYTER_PATH", None)
+        if previous is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = previous
     return notebook
 
 
