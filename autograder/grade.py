@@ -441,43 +441,59 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
         order = ((student, name, None) for student, name in to_grade)
     graded: dict[tuple[str, str], Outcome] = {}
     failures = 0
-    try:
-        for student, name, failure in order:
-            if failure is None:
-                outcome = _grade_one(api, workspace, student, name)
-            else:
-                outcome = _failure(workspace, student, name, failure, gradebook_url=api.coursedir.db_url)
+
+    def recorded(outcomes: list[Outcome]) -> None:
+        """Copies whose grades are committed: journal, progress, and the stop on too many failures."""
+        nonlocal failures
+        for outcome in outcomes:
+            student, name = outcome.student_id, outcome.assignment
             graded[(student, name)] = outcome
             if outcome.status is Status.FAILED:
                 failures += 1
                 journal.pop(f"{student}/{name}", None)
             else:
                 journal[f"{student}/{name}"] = {"fingerprint": fingerprint_of(student, name)}
+            if options.on_progress:
+                options.on_progress(student, name)
+        if outcomes:
             _save_journal(workspace, journal)
-            if options.on_progress:
-                options.on_progress(student, name)
-            if failures >= MIN_FAILURES_TO_STOP and failures > settings.max_failure_share * len(graded):
-                raise GradingError(
-                    f"Correction arrêtée : {failures} des {len(graded)} copies traitées n'ont pas pu être corrigées "
-                    f"(échec de la correction, ce n'est pas une note), au-delà du seuil de "
-                    f"{settings.max_failure_share:.0%} (c.Grading.max_failure_share). Dernière cause : "
-                    f"{outcome.message} Les notes déjà obtenues sont conservées ; réglez le problème puis relancez "
-                    "la même commande : seules les copies restantes seront corrigées."
-                )
-    finally:
-        close = getattr(order, "close", None)
-        if close:
-            close()
-    for student, name in collection.ready:
-        outcome = graded.get((student, name))
-        if outcome is None:
-            outcome = _read_outcome(api, workspace, student, name, seconds=0.0)
-            outcome.reused = True
-            if options.on_progress:
-                options.on_progress(student, name)
-        for note in collection.notes.get((student, name), []):
-            outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
-        result.outcomes.append(outcome)
+        if outcomes and failures >= MIN_FAILURES_TO_STOP and failures > settings.max_failure_share * len(graded):
+            raise GradingError(
+                f"Correction arrêtée : {failures} des {len(graded)} copies traitées n'ont pas pu être corrigées "
+                f"(échec de la correction, ce n'est pas une note), au-delà du seuil de "
+                f"{settings.max_failure_share:.0%} (c.Grading.max_failure_share). Dernière cause : "
+                f"{next((o.message for o in reversed(outcomes) if o.status is Status.FAILED), '')} Les notes déjà obtenues "
+                "sont conservées ; réglez le problème puis relancez la même commande : seules les copies restantes "
+                "seront corrigées."
+            )
+
+    from .executor import restore, take
+    from .record import Recorder, read_outcome
+
+    with Recorder(config, workspace, take=take, restore=restore) as recorder:
+        try:
+            for student, name, failure in order:
+                if failure is None:
+                    recorded(_grade_one(recorder, workspace, student, name))
+                else:
+                    recorded(recorder.fail(student, name, failure))
+        finally:
+            close = getattr(order, "close", None)
+            if close:
+                close()
+            # The copies recorded so far are kept, even when the run stops (Ctrl+C, too many failures).
+            recorded(recorder.flush())
+        result.stages["record"] = recorder.seconds
+        for student, name in collection.ready:
+            outcome = graded.get((student, name))
+            if outcome is None:
+                outcome = read_outcome(recorder.gradebook, workspace, student, name, seconds=0.0)
+                outcome.reused = True
+                if options.on_progress:
+                    options.on_progress(student, name)
+            for note in collection.notes.get((student, name), []):
+                outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
+            result.outcomes.append(outcome)
 
     for name in sorted({a for _, a in collection.ready}):
         students = sorted({o.student_id for o in result.outcomes if o.assignment == name and o.status is Status.GRADED})
@@ -527,20 +543,6 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
 
 #: A run stops for too many grading failures only once it has seen at least this many.
 MIN_FAILURES_TO_STOP = 3
-
-
-def _failure(workspace: Path, student: str, assignment: str, reason: str, *, gradebook_url: str) -> Outcome:
-    """A copy the grader could not judge: no grade, no feedback page (an earlier one would be stale)."""
-    with Gradebook(gradebook_url) as gradebook:
-        max_score = gradebook.find_assignment(assignment).max_score
-    stale = workspace / "feedback" / student / assignment
-    if stale.is_dir():
-        shutil.rmtree(stale)
-    return Outcome(
-        student, assignment, 0.0, max_score, Status.FAILED,
-        f"la copie n'a pas pu être corrigée ({reason}) ; ce n'est pas une note : relancez la même commande "
-        "pour la corriger de nouveau.",
-    )
 
 
 def generate_feedback(config: Config, assignment: str, students: list[str], workers: int) -> str | None:
@@ -601,61 +603,6 @@ def _remove_submission(gradebook: Gradebook, assignment: str, student: str) -> N
         pass
 
 
-def _read_outcome(api: NbGraderAPI, workspace: Path, student: str, assignment: str, seconds: float) -> Outcome:
-    """The outcome of a graded submission, as recorded in the gradebook."""
-    score, max_score, missed, manual, late = 0.0, 0.0, [], [], 0.0
-    with Gradebook(api.coursedir.db_url) as gradebook:
-        max_score = gradebook.find_assignment(assignment).max_score
-        try:
-            submission = gradebook.find_submission(assignment, student)
-        except MissingEntry:
-            return Outcome(student, assignment, 0.0, max_score, Status.FAILED,
-                           "aucune note enregistrée : relancez la même commande pour corriger cette copie",
-                           seconds=seconds)
-        score = submission.score
-        late = submission.total_seconds_late or 0.0
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                if grade.needs_manual_grade:
-                    manual.append(grade.name)
-                elif grade.cell_type == "code" and (grade.score or 0.0) < grade.max_score:
-                    missed.append(grade.name)
-    remarks = []
-    if missed:
-        remarks.append("points perdus : " + ", ".join(missed))
-    if manual:
-        remarks.append("à noter à la main : " + ", ".join(manual))
-    if late > 0:
-        remarks.append(f"rendu en retard ({_duration(late)})")
-    page = workspace / "feedback" / student / assignment
-    return Outcome(
-        student, assignment, score, max_score, Status.GRADED, "\u00a0; ".join(remarks),
-        page if page.is_dir() else None, seconds, late, manual,
-    )
-
-
-def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{max(minutes, 1)} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d}"
-    return f"{hours // 24} jours"
-
-
-def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str) -> Outcome:
-    """Autograde one submission and generate its feedback; never raises."""
-    started = time.perf_counter()
-    os.environ[checks.STUDENT_ID_ENV] = student
-    try:
-        graded = api.autograde(assignment, student, force=True, create=True)
-    finally:
-        os.environ.pop(checks.STUDENT_ID_ENV, None)
-    if not graded["success"]:
-        outcome = _failure(workspace, student, assignment, f"nbgrader : {_last_error_line(graded)}",
-                           gradebook_url=api.coursedir.db_url)
-        outcome.seconds = time.perf_counter() - started
-        return outcome
-    # Feedback pages are generated afterwards, for every student of the assignment in one nbgrader run.
-    return _read_outcome(api, workspace, student, assignment, time.perf_counter() - started)
+def _grade_one(recorder, workspace: Path, student: str, assignment: str) -> list[Outcome]:
+    """Autograde one submission into the recorder's open batch; the outcomes of a batch committed now."""
+    return recorder.record(student, assignment)
