@@ -257,7 +257,7 @@ class Recorder:
         self.converter = Autograde(coursedir=self.coursedir, config=config, log=_QUIET)
         self.converter.force = True
         self.converter.create_student = True
-        self.converter.writer = FilesWriter(parent=self.converter)
+        self.converter.writer = FilesWriter(parent=self.converter, config=self.converter.config)
         self.sanitize = self._exporter(self.converter.sanitize_preprocessors)
         self.autograde = self._exporter(self.converter.autograde_preprocessors)
         self.converter.exporter = self.autograde
@@ -281,7 +281,8 @@ class Recorder:
         self.seconds = 0.0
 
     def _exporter(self, preprocessors: list) -> NotebookExporter:
-        exporter = NotebookExporter(parent=self.converter)
+        # As nbgrader: an exporter given only a parent would start from its default configuration.
+        exporter = NotebookExporter(parent=self.converter, config=self.converter.config)
         for item in preprocessors:
             exporter.register_preprocessor(_preprocessor_class(item)(parent=exporter))  # as nbgrader: enabled as configured
         return exporter
