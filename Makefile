@@ -108,8 +108,10 @@ lessons: $(STAMP)
 
 # Benchmark: stock nbgrader against the course's pipeline (not part of make test).
 N ?= 200
+CLASSE ?= melange
+BENCH_FLAGS ?=
 bench: $(STAMP) grade-deps
-	$(BIN)/python benchmarks/bench_grading.py --n $(N)
+	$(BIN)/python benchmarks/bench_grading.py --n $(N) --classe $(CLASSE) $(BENCH_FLAGS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -50,7 +50,10 @@ def _context():
         # (tester.serve_one) lives in a module that does not import nbgrader: an import left to each
         # child costs up to 1.7 s per submission. (The main module is not re-imported in the children
         # when the grader runs as ``python -m autograder`` or ``python -c``.)
-        _CONTEXT.set_forkserver_preload(["autograder.tester", "tensorflow", "IPython.core.interactiveshell"])
+        # The feedback pages are written by processes forked from the same server: nbgrader and nbconvert
+        # are imported there once too.
+        _CONTEXT.set_forkserver_preload(
+            ["autograder.tester", "tensorflow", "IPython.core.interactiveshell", "autograder.feedback"])
     return _CONTEXT
 
 

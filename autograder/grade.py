@@ -376,8 +376,10 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
             "elle appartient sans doute à un autre devoir."
         )
 
+    mark = time.perf_counter()
+    stages = {"collect": mark - options.started}
     api = NbGraderAPI(config=config)
-    result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv")
+    result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv", stages=stages)
     used = sorted({a for _, a in collection.ready} | {p.assignment for p in collection.problems if p.assignment in assignments})
     for name in used:
         generated = api.generate_assignment(name, force=True, create=True)
@@ -423,6 +425,8 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
                 known = {f: getattr(student, f) for f in fields if getattr(student, f)}
             gradebook.update_or_create_student(student_id, **known)
 
+    stages["prepare"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     if options.on_start:
         options.on_start(len(collection.ready))
     if options.sandboxed and to_grade:
@@ -453,6 +457,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
                 journal.pop(f"{student}/{name}", None)
             else:
                 journal[f"{student}/{name}"] = {"fingerprint": fingerprint_of(student, name)}
+                pages.add(name, student)  # its grades are committed: its page can be written now
             if options.on_progress:
                 options.on_progress(student, name)
         if outcomes:
@@ -468,44 +473,56 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
             )
 
     from .executor import restore, take
+    from .feedback import Pages
     from .record import Recorder, read_outcome
 
-    with Recorder(config, workspace, take=take, restore=restore) as recorder:
-        try:
-            for student, name, failure in order:
-                if failure is None:
-                    recorded(_grade_one(recorder, workspace, student, name))
-                else:
-                    recorded(recorder.fail(student, name, failure))
-        finally:
-            close = getattr(order, "close", None)
-            if close:
-                close()
-            # The copies recorded so far are kept, even when the run stops (Ctrl+C, too many failures).
-            recorded(recorder.flush())
-        result.stages["record"] = recorder.seconds
-        for student, name in collection.ready:
-            outcome = graded.get((student, name))
-            if outcome is None:
-                outcome = read_outcome(recorder.gradebook, workspace, student, name, seconds=0.0)
-                outcome.reused = True
-                if options.on_progress:
-                    options.on_progress(student, name)
-            for note in collection.notes.get((student, name), []):
-                outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
-            result.outcomes.append(outcome)
+    pages = Pages(config, workspace, feedback_processes(options.workers, len(collection.ready)),
+                  context=_warm_context(options))
+    try:
+        with Recorder(config, workspace, take=take, restore=restore) as recorder:
+            try:
+                for student, name, failure in order:
+                    if failure is None:
+                        recorded(_grade_one(recorder, workspace, student, name))
+                    else:
+                        recorded(recorder.fail(student, name, failure))
+            finally:
+                close = getattr(order, "close", None)
+                if close:
+                    close()
+                # The copies recorded so far are kept, even when the run stops (Ctrl+C, too many failures).
+                recorded(recorder.flush())
+            for student, name in collection.ready:
+                outcome = graded.get((student, name))
+                if outcome is None:
+                    outcome = read_outcome(recorder.gradebook, workspace, student, name, seconds=0.0)
+                    outcome.reused = True
+                    if outcome.status is Status.GRADED:
+                        pages.add(name, student)
+                    if options.on_progress:
+                        options.on_progress(student, name)
+                for note in collection.notes.get((student, name), []):
+                    outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
+                result.outcomes.append(outcome)
+    except BaseException:
+        pages.abandon()
+        raise
 
-    for name in sorted({a for _, a in collection.ready}):
-        students = sorted({o.student_id for o in result.outcomes if o.assignment == name and o.status is Status.GRADED})
-        failure = generate_feedback(config, name, students, options.workers) if students else None
-        for outcome in result.outcomes:
-            if outcome.assignment != name or outcome.status is not Status.GRADED:
-                continue
-            page = workspace / "feedback" / outcome.student_id / name
-            outcome.feedback = page if page.is_dir() else None
-            if failure and outcome.feedback is None:
-                outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {failure}"]))
+    stages["record"] = recorder.seconds
+    stages["execute"] = time.perf_counter() - mark - recorder.seconds
+    mark = time.perf_counter()
+    unwritten = pages.finish()
+    for outcome in result.outcomes:
+        if outcome.status is not Status.GRADED:
+            continue
+        page = workspace / "feedback" / outcome.student_id / outcome.assignment
+        outcome.feedback = page if page.is_dir() else None
+        if outcome.feedback is None:
+            failure = unwritten.get((outcome.student_id, outcome.assignment)) or unwritten.get(("?", "?")) or "page absente"
+            outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {failure}"]))
 
+    stages["feedback"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     with Gradebook(api.coursedir.db_url) as gradebook:
         for problem in collection.problems:
             max_score = 0.0
@@ -533,10 +550,13 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
     result.warnings = collection.warnings + exported.notes
     result.ambiguities = collection.ambiguities
     result.outcomes.sort(key=lambda o: (o.assignment, o.student_id))
+    stages["export"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     if options.report:
         from .report import write_report
 
         result.report = write_report(result, api.coursedir.db_url, workspace / "rapport.html")
+    stages["report"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - options.started
     return result
 
@@ -545,54 +565,19 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
 MIN_FAILURES_TO_STOP = 3
 
 
-def generate_feedback(config: Config, assignment: str, students: list[str], workers: int) -> str | None:
-    """nbgrader's feedback pages of ``students``, ``workers`` processes at once; a French reason on failure.
-
-    The pages only read the gradebook: each process renders its share of the students
-    (nbgrader's ``student_id_exclude`` hides the others from it).
-    """
-    parts = min(workers, len(students) // 8)  # a process for a handful of pages costs more than it saves
-    if parts < 2 or any("," in s or "*" in s or "?" in s for s in students):
-        return _feedback_part(config, assignment, [])
-    import multiprocessing
-
-    # Never fork here: this process has threads (progress display, Dask client, thread pools) and a
-    # fork would copy their locks in whatever state they are.
-    context = multiprocessing.get_context("spawn")
-    shares = [students[i::parts] for i in range(parts)]
-    running = []
-    for share in shares:
-        receiver, sender = context.Pipe(duplex=False)
-        mine = set(share)
-        others = [s for s in students if s not in mine]
-        process = context.Process(target=_feedback_child, args=(config, assignment, others, sender), daemon=True)
-        process.start()
-        sender.close()
-        running.append((process, receiver))
-    failures = []
-    for process, receiver in running:
-        try:
-            failures.append(receiver.recv())
-        except EOFError:
-            failures.append("le processus de génération des retours s'est arrêté")
-        process.join()
-    return next((f for f in failures if f), None)
+def feedback_processes(workers: int, copies: int) -> int:
+    """Processes writing feedback pages: one per core, but a process for a handful of pages costs more than it saves."""
+    return max(1, min(workers, copies // 8))
 
 
-def _feedback_part(config: Config, assignment: str, excluded: list[str]) -> str | None:
-    part = Config(config)
-    part.CourseDirectory.student_id_exclude = ",".join(excluded)
-    feedback = NbGraderAPI(config=part).generate_feedback(assignment, force=True)
-    return None if feedback["success"] else _last_error_line(feedback)
+def _warm_context(options: "_Options"):
+    """Where the feedback processes start from: the sandboxes' warm server when this run has one (it holds
+    nbgrader and nbconvert already), otherwise fresh interpreters."""
+    if options.sandboxed and options.remote is None:
+        from .executor import _context
 
-
-def _feedback_child(config: Config, assignment: str, excluded: list[str], connection) -> None:
-    try:
-        connection.send(_feedback_part(config, assignment, excluded))
-    except BaseException as exc:  # noqa: BLE001 - the parent needs a reason
-        connection.send(f"{type(exc).__name__} : {exc}")
-    finally:
-        connection.close()
+        return _context()
+    return None
 
 
 def _remove_submission(gradebook: Gradebook, assignment: str, student: str) -> None:

@@ -163,3 +163,30 @@ def test_when_one_copy_cannot_be_recorded_then_it_is_a_grading_failure_and_the_b
     with Gradebook(f"sqlite:///{workspace / 'gradebook.db'}") as gradebook:
         assert gradebook.find_submission(DEMO_ASSIGNMENT, "parfait").score == 9.0
     assert not (workspace / "autograded" / "vierge").exists() or not any((workspace / "autograded" / "vierge").rglob("*.ipynb"))
+
+
+def test_when_pages_are_written_by_a_warm_writer_then_they_are_those_of_nbgrader_generate_feedback(graded, tmp_path):
+    from autograder.feedback import FeedbackWriter
+
+    base, course = graded
+    stock, ours = tmp_path / "stock", tmp_path / "ours"
+    for workspace in (stock, ours):
+        shutil.copytree(base, workspace, symlinks=True)
+        shutil.rmtree(workspace / "feedback")
+    assert NbGraderAPI(config=load_config(stock, course, sandboxed=True)).generate_feedback(
+        DEMO_ASSIGNMENT, force=True)["success"]
+    writer = FeedbackWriter(load_config(ours, course, sandboxed=True), ours)
+    try:
+        for student in STUDENTS:
+            writer.write(DEMO_ASSIGNMENT, student)
+    finally:
+        writer.close()
+
+    def pages(workspace: Path) -> dict:
+        root = workspace / "feedback"
+        return {str(p.relative_to(root)): (p.read_bytes(), stat.S_IMODE(p.stat().st_mode))
+                for p in sorted(root.rglob("*")) if p.is_file()}
+
+    expected = pages(stock)
+    assert len([name for name in expected if name.endswith(".html")]) == len(STUDENTS)
+    assert pages(ours) == expected
