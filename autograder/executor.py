@@ -35,26 +35,8 @@ from . import notebook_io, tester
 
 MISSING_ANSWER = notebook_io.MISSING_ANSWER
 
-_CONTEXT: Any = None
-
-
-def _context():
-    """The forkserver that test processes are forked from (started once, TensorFlow preloaded)."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        from .course import prepare_environment
-
-        prepare_environment()  # inherited by the server: quiet TensorFlow, no OpenBLAS thread
-        _CONTEXT = multiprocessing.get_context("forkserver")
-        # Everything a test process needs is imported once, in the server. The children's target
-        # (tester.serve_one) lives in a module that does not import nbgrader: an import left to each
-        # child costs up to 1.7 s per submission. (The main module is not re-imported in the children
-        # when the grader runs as ``python -m autograder`` or ``python -c``.)
-        # The feedback pages are written by processes forked from the same server: nbgrader and nbconvert
-        # are imported there once too.
-        _CONTEXT.set_forkserver_preload(
-            ["autograder.tester", "tensorflow", "IPython.core.interactiveshell", "autograder.feedback"])
-    return _CONTEXT
+from .forkserver import context as _context  # noqa: E402 - the warm server (no nbgrader needed to start it)
+from .forkserver import warm_up  # noqa: E402,F401 - kept here for callers
 
 
 def rebuild(source: NotebookNode, submitted: Any) -> NotebookNode:
@@ -236,14 +218,6 @@ def execute(roles_json: str, student: str, settings: "tester.Settings", timeout:
         "arrêt venu de l'extérieur, la copie sera corrigée de nouveau.",
         True,
     )
-
-
-def warm_up() -> None:
-    """Start the warm server now (it imports TensorFlow in the background while nbgrader prepares)."""
-    from multiprocessing import forkserver
-
-    _context()
-    forkserver.ensure_running()
 
 
 def _prepare(job) -> str | None:

@@ -13,6 +13,7 @@ import html
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,12 +21,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from dateutil import parser as date_parser
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import checks
 from .collect import CollectError, Problem, collect
 from .course import REPO_ROOT, find_assignments, prepare_environment
 from .model import Outcome, RunResult, Status
@@ -129,6 +127,8 @@ def changed_assignments(workspace: Path, course_root: Path, db_url: str) -> list
     if not changed:
         return []
     graded = {p.name for p in (workspace / "autograded").glob("*/*") if p.is_dir()}
+    from nbgrader.api import Gradebook, MissingEntry
+
     try:
         with Gradebook(db_url) as gradebook:
             for name in changed:
@@ -194,6 +194,24 @@ def _save_journal(workspace: Path, journal: dict[str, dict]) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(journal, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)
+
+
+def _create_gradebook(db_url: str) -> threading.Thread:
+    """Create the gradebook, if new, in the background: nbgrader then runs ``alembic heads`` in a subprocess
+    (a second or more), which overlaps with the collection of the copies. Any error is reported by nbgrader
+    itself when generate_assignment opens it."""
+
+    def create() -> None:
+        from nbgrader.api import Gradebook
+
+        try:
+            Gradebook(db_url).close()
+        except Exception:  # noqa: BLE001 - see above
+            pass
+
+    thread = threading.Thread(target=create, name="gradebook", daemon=True)
+    thread.start()
+    return thread
 
 
 def _parse_due(text: str, assignment: str) -> datetime:
@@ -269,7 +287,7 @@ def run(
             raise GradingError(f"Correction refusée : {exc}") from None
     elif sandboxed:
         from . import sandbox
-        from .executor import warm_up
+        from .forkserver import warm_up
 
         try:
             sandbox.check()
@@ -318,6 +336,10 @@ class _Options:
 
 
 def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Options) -> RunResult:
+    # nbgrader takes seconds to import: only now, once the sandboxes' warm server is starting.
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+
     from .workspace import reset as reset_workspace
 
     if options.reset:
@@ -331,6 +353,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
             "manuelles de ce dossier seront perdues), relancez avec --reset, ou choisissez un autre dossier --out."
         )
     prepare_workspace(workspace, course_root, options.db_url)
+    gradebook_created = _create_gradebook(nbgrader_db)  # meanwhile, the copies are collected
     assignments = find_assignments(workspace / "source")
     if not assignments:
         raise GradingError(f"Aucun devoir trouvé dans « {workspace / 'source'} ».")
@@ -381,6 +404,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
     api = NbGraderAPI(config=config)
     result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv", stages=stages)
     used = sorted({a for _, a in collection.ready} | {p.assignment for p in collection.problems if p.assignment in assignments})
+    gradebook_created.join()
     for name in used:
         generated = api.generate_assignment(name, force=True, create=True)
         if not generated["success"]:
@@ -574,14 +598,16 @@ def _warm_context(options: "_Options"):
     """Where the feedback processes start from: the sandboxes' warm server when this run has one (it holds
     nbgrader and nbconvert already), otherwise fresh interpreters."""
     if options.sandboxed and options.remote is None:
-        from .executor import _context
+        from .forkserver import context
 
-        return _context()
+        return context()
     return None
 
 
-def _remove_submission(gradebook: Gradebook, assignment: str, student: str) -> None:
+def _remove_submission(gradebook: "Gradebook", assignment: str, student: str) -> None:
     """Forget an earlier graded submission replaced by one that cannot be graded (it must score 0)."""
+    from nbgrader.api import MissingEntry
+
     try:
         gradebook.remove_submission(assignment, student)
     except MissingEntry:
