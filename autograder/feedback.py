@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -141,39 +143,68 @@ def _write_in_pool(assignment: str, student: str) -> tuple[str, str, str | None]
         return assignment, student, f"{type(exc).__name__} : {str(exc)[:300]}"
 
 
+#: Why a page is missing when the process writing it was killed twice.
+WRITER_LOST = "le processus de génération des retours s'est arrêté"
+
+
 class Pages:
     """Feedback pages written by ``processes`` warm writers while the main process records the next copies.
 
     ``add`` hands a recorded copy over (only once its grades are committed); ``finish`` waits for
-    every page and returns the French reason of each page that could not be written.
+    every page and returns the French reason of each page that could not be written. A writer
+    process that dies (killed from outside) loses no page: the pages it had not written are given
+    to new processes once; only a second loss leaves them unwritten.
     """
 
     def __init__(self, config: Config, workspace: Path, processes: int, context: Any = None) -> None:
         # Never fork this process (it has threads); the warm server of the sandboxes, when there is one,
         # already holds these modules.
-        context = context or multiprocessing.get_context("spawn")
-        self._pool = context.Pool(max(1, processes), initializer=_start_writer, initargs=(config, str(workspace)))
-        self._pending: list = []
+        self._context = context or multiprocessing.get_context("spawn")
+        self._processes = max(1, processes)
+        self._initargs = (config, str(workspace))
+        self._pool = self._new_pool()
+        self._futures: dict[tuple[str, str], Future] = {}
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self._processes, mp_context=self._context, initializer=_start_writer,
+                                   initargs=self._initargs)
+
+    def _submit(self, assignment: str, student: str) -> Future:
+        try:
+            return self._pool.submit(_write_in_pool, assignment, student)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False)
+            self._pool = self._new_pool()
+            return self._pool.submit(_write_in_pool, assignment, student)
 
     def add(self, assignment: str, student: str) -> None:
-        self._pending.append(self._pool.apply_async(_write_in_pool, (assignment, student)))
+        self._futures[(student, assignment)] = self._submit(assignment, student)
 
     def finish(self) -> dict[tuple[str, str], str]:
-        failures = {}
+        """Wait for every page; (student, assignment) -> French reason, for the pages not written."""
+        failures: dict[tuple[str, str], str] = {}
         try:
-            for pending in self._pending:
-                try:
-                    assignment, student, failure = pending.get()
-                except Exception as exc:  # noqa: BLE001 - a pool process that died
-                    failures[("?", "?")] = f"le processus de génération des retours s'est arrêté ({exc})"
-                    continue
-                if failure:
-                    failures[(student, assignment)] = failure
+            for attempt in (1, 2):
+                lost = []
+                for key, future in self._futures.items():
+                    try:
+                        _, _, failure = future.result()
+                    except BrokenProcessPool:
+                        lost.append(key)
+                        continue
+                    if failure:
+                        failures[key] = failure
+                if not lost:
+                    break
+                if attempt == 1:
+                    self._pool.shutdown(wait=False)
+                    self._pool = self._new_pool()
+                    self._futures = {key: self._submit(key[1], key[0]) for key in lost}
+                else:
+                    failures.update({key: WRITER_LOST for key in lost})
         finally:
-            self._pool.close()
-            self._pool.join()
+            self._pool.shutdown(wait=True)
         return failures
 
     def abandon(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -542,7 +542,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
         page = workspace / "feedback" / outcome.student_id / outcome.assignment
         outcome.feedback = page if page.is_dir() else None
         if outcome.feedback is None:
-            failure = unwritten.get((outcome.student_id, outcome.assignment)) or unwritten.get(("?", "?")) or "page absente"
+            failure = unwritten.get((outcome.student_id, outcome.assignment)) or "page absente"
             outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {failure}"]))
 
     stages["feedback"] = time.perf_counter() - mark
