@@ -404,12 +404,6 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
     api = NbGraderAPI(config=config)
     result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv", stages=stages)
     used = sorted({a for _, a in collection.ready} | {p.assignment for p in collection.problems if p.assignment in assignments})
-    gradebook_created.join()
-    for name in used:
-        generated = api.generate_assignment(name, force=True, create=True)
-        if not generated["success"]:
-            raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
-
     journal = {} if options.force else _load_journal(workspace)
     sources_digest = {name: _digest(workspace / "source" / name) for name in used}
     grader = grader_digest(config, course_root, options.sandboxed)
@@ -424,16 +418,32 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
             workspace / "autograded" / student / name).is_dir()
 
     to_grade = [(s, a) for s, a in collection.ready if not up_to_date(s, a)]
+    canary = None
     if options.sandboxed and to_grade:
         # The instructor's solution first, in the same sandbox and configuration: a grader that
-        # cannot give it full marks must not grade anyone.
-        from .canary import CanaryError, check
+        # cannot give it full marks must not grade anyone. It runs in the sandboxes while nbgrader
+        # generates the assignments here; no student is touched before its verdict.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .canary import check
+
+        background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="canary")
+        canary = background.submit(
+            check, workspace / "source", assignments, sorted({a for _, a in to_grade}), config, options.workers,
+            cluster=options.remote,
+        )
+        background.shutdown(wait=False)
+
+    gradebook_created.join()
+    for name in used:
+        generated = api.generate_assignment(name, force=True, create=True)
+        if not generated["success"]:
+            raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
+    if canary is not None:
+        from .canary import CanaryError
 
         try:
-            result.canary_seconds = check(
-                workspace / "source", assignments, sorted({a for _, a in to_grade}), config, options.workers,
-                cluster=options.remote,
-            )
+            result.canary_seconds = canary.result()
         except CanaryError as exc:
             raise GradingError(str(exc)) from None
 
