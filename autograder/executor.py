@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +31,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Int
 
 from . import notebook_io, tester
+from .forkserver import context as _context  # the warm server (started before nbgrader is imported)
+from .forkserver import warm_up  # noqa: F401 - kept here for callers
 
 MISSING_ANSWER = notebook_io.MISSING_ANSWER
-
-from .forkserver import context as _context  # noqa: E402 - the warm server (no nbgrader needed to start it)
-from .forkserver import warm_up  # noqa: E402,F401 - kept here for callers
 
 
 def rebuild(source: NotebookNode, submitted: Any) -> NotebookNode:

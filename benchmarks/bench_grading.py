@@ -204,8 +204,8 @@ def progress(student, assignment):
 
 threading.Thread(target=sample, daemon=True).start()
 started = time.perf_counter()
-result = run(Path({submissions!r}), Path({out!r}), report=False, workers={workers}, on_progress=progress,
-             scheduler={scheduler!r})
+extra = {{"scheduler": {scheduler!r}}} if {scheduler!r} else {{}}
+result = run(Path({submissions!r}), Path({out!r}), report=False, workers={workers}, on_progress=progress, **extra)
 seconds = time.perf_counter() - started
 stop.set()
 for child in me.children():  # the warm server is never waited for: count it while it lives
@@ -219,20 +219,21 @@ alive = {{c.pid for c in me.children()}}  # the others were waited for: counted 
 cpu = t.user + t.system + t.children_user + t.children_system + sum(v for pid, v in cpu_children.items() if pid in alive)
 print(json.dumps({{"seconds": seconds, "scores": {{o.student_id: o.score for o in result.outcomes}},
                   "peaks": {{k: v / 2**20 for k, v in peaks.items()}}, "trace": trace, "cpu": cpu,
-                  "stages": result.stages, "process_seconds": time.perf_counter() - t0}}))
+                  "stages": getattr(result, "stages", {{}}), "process_seconds": time.perf_counter() - t0}}))
 """
 
 
 def ours(submissions: Path, work: Path, n: int, workers: int | None, scheduler: str | None = None,
-         name: str = "ours") -> dict:
+         name: str = "ours", code: Path = REPO) -> dict:
     """The course's pipeline, sandbox on (collect, autograde, feedback, exports; no report), with memory samples.
 
     ``seconds`` is the whole command as a user runs it: the interpreter's start and imports included.
     """
-    code = OURS.format(repo=str(REPO), submissions=str(submissions), out=str(work / name), n=n, workers=workers,
-                       scheduler=scheduler)
+    script = OURS.format(repo=str(code), submissions=str(submissions), out=str(work / name), n=n, workers=workers,
+                         scheduler=scheduler)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(code)})
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     measured["command_seconds"] = time.perf_counter() - started
     return measured
@@ -248,11 +249,15 @@ def local_cluster(workers: int):
 
 
 def tree_cpu() -> float:
-    """CPU seconds of this process's children (the Dask workers and their sandboxes), alive or waited for."""
+    """CPU seconds of this process's descendants (the Dask workers and their sandboxes), alive or waited for.
+
+    Each live process counts its own time and that of the children it waited for (a child that ended is
+    counted once, in its parent).
+    """
     import psutil
 
     total = 0.0
-    for child in psutil.Process().children():
+    for child in psutil.Process().children(recursive=True):
         try:
             t = child.cpu_times()
             total += t.user + t.system + t.children_user + t.children_system
@@ -274,6 +279,8 @@ def describe(measured: dict, n: int, floor_per_copy: float | None) -> str:
     line = (f"{seconds:8.1f} s  {n / seconds:6.2f} rendus/s  CPU {cpu * 1000:.0f} ms/rendu"
             + (f" ({cpu / floor_per_copy:.1f} × le plancher)" if floor_per_copy else ""))
     start = seconds - measured["seconds"]
+    if not stages:
+        return line + f"\n    démarrage de l'interpréteur {start:.1f} s"
     shares = ", ".join(f"{STAGE_NAMES[k]} {stages.get(k, 0.0) / total:.0%}" for k in STAGES)
     return line + f"\n    démarrage de l'interpréteur {start:.1f} s ; étapes : {shares}"
 
@@ -305,6 +312,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, help="copies exécutées en même temps (défaut : le nombre de cœurs)")
     parser.add_argument("--classe", choices=("melange", "reelle"), default="melange",
                         help="melange : correct, partiel, lent, cassé ; reelle : copies complètes, erreurs typiques variées")
+    parser.add_argument("--code", type=Path, metavar="DOSSIER",
+                        help="mesure aussi le pipeline d'une autre copie du dépôt, dans la même exécution (avant/après)")
     parser.add_argument("--scheduler", type=int, nargs="*", metavar="N",
                         help="mesure aussi la correction sur une grappe Dask locale de N processus (ex. : 1 2 4)")
     args = parser.parse_args()
@@ -328,6 +337,12 @@ def main() -> int:
         measured = ours(submissions, work, args.n, args.workers)
         our_seconds, our_scores = measured["command_seconds"], measured["scores"]
         print("pipeline du cours (bac à sable, commande entière) : " + describe(measured, args.n, floor_per_copy), flush=True)
+        if args.code:
+            other = ours(submissions, work, args.n, args.workers, name="autre", code=args.code.resolve())
+            differ = sorted(s for s in kinds if other["scores"].get(s) != our_scores.get(s))
+            print(f"pipeline de {args.code} : " + describe(other, args.n, floor_per_copy)
+                  + f"\n    rapport : {other['command_seconds'] / our_seconds:.2f}×"
+                  + ("" if not differ else f" ; NOTES DIFFÉRENTES ({len(differ)})"), flush=True)
         for workers in args.scheduler or []:
             cluster = local_cluster(workers)
             try:
