@@ -130,8 +130,14 @@ class FeedbackWriter:
 _WRITER: FeedbackWriter | None = None  # the writer of a pool process (one per process)
 
 
+#: Scheduling priority of the writer processes: below the main process, which records the copies one
+#: after the other (the run's critical path), and below the sandboxes; the pages use the spare CPU.
+WRITER_NICENESS = 10
+
+
 def _start_writer(config: Config, workspace: str) -> None:
     global _WRITER
+    os.nice(WRITER_NICENESS)
     _WRITER = FeedbackWriter(config, Path(workspace))
 
 
