@@ -146,7 +146,7 @@ def _write_in_pool(assignment: str, student: str) -> tuple[str, str, str | None]
         _WRITER.write(assignment, student)
         return assignment, student, None
     except Exception as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
-        return assignment, student, f"{type(exc).__name__} : {str(exc)[:300]}"
+        return assignment, student, f"{type(exc).__name__} : {str(exc)[:300]}"
 
 
 #: Why a page is missing when the process writing it was killed twice.

@@ -438,7 +438,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
     for name in used:
         generated = api.generate_assignment(name, force=True, create=True)
         if not generated["success"]:
-            raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
+            raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
     if canary is not None:
         from .canary import CanaryError
 
@@ -498,11 +498,11 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
             _save_journal(workspace, journal)
         if outcomes and failures >= MIN_FAILURES_TO_STOP and failures > settings.max_failure_share * len(graded):
             raise GradingError(
-                f"Correction arrêtée : {failures} des {len(graded)} copies traitées n'ont pas pu être corrigées "
+                f"Correction arrêtée : {failures} des {len(graded)} copies traitées n'ont pas pu être corrigées "
                 f"(échec de la correction, ce n'est pas une note), au-delà du seuil de "
-                f"{settings.max_failure_share:.0%} (c.Grading.max_failure_share). Dernière cause : "
+                f"{settings.max_failure_share:.0%} (c.Grading.max_failure_share). Dernière cause : "
                 f"{next((o.message for o in reversed(outcomes) if o.status is Status.FAILED), '')} Les notes déjà obtenues "
-                "sont conservées ; réglez le problème puis relancez la même commande : seules les copies restantes "
+                "sont conservées ; réglez le problème puis relancez la même commande : seules les copies restantes "
                 "seront corrigées."
             )
 

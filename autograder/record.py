@@ -223,7 +223,7 @@ def read_outcome(gradebook: Gradebook, workspace: Path, student: str, assignment
         submission = gradebook.find_submission(assignment, student)
     except MissingEntry:
         return Outcome(student, assignment, 0.0, max_score, Status.FAILED,
-                       "aucune note enregistrée : relancez la même commande pour corriger cette copie",
+                       "aucune note enregistrée : relancez la même commande pour corriger cette copie",
                        seconds=seconds)
     score = submission.score
     late = submission.total_seconds_late or 0.0
@@ -235,9 +235,9 @@ def read_outcome(gradebook: Gradebook, workspace: Path, student: str, assignment
                 missed.append(grade.name)
     remarks = []
     if missed:
-        remarks.append("points perdus : " + ", ".join(missed))
+        remarks.append("points perdus : " + ", ".join(missed))
     if manual:
-        remarks.append("à noter à la main : " + ", ".join(manual))
+        remarks.append("à noter à la main : " + ", ".join(manual))
     if late > 0:
         remarks.append(f"rendu en retard ({duration(late)})")
     page = workspace / "feedback" / student / assignment
@@ -267,7 +267,7 @@ def failure_outcome(gradebook: Gradebook, workspace: Path, student: str, assignm
         shutil.rmtree(stale)
     return Outcome(
         student, assignment, 0.0, max_score, Status.FAILED,
-        f"la copie n'a pas pu être corrigée ({reason}) ; ce n'est pas une note : relancez la même commande "
+        f"la copie n'a pas pu être corrigée ({reason}) ; ce n'est pas une note : relancez la même commande "
         "pour la corriger de nouveau.", seconds=seconds,
     )
 
@@ -410,7 +410,7 @@ class Recorder:
             self._transaction.rollback()
         self._transaction = self._connection.begin()
         self._remove_destination(pending.student, pending.assignment)
-        pending.failure = f"nbgrader : {type(exc).__name__} : {str(exc)[:300]}"
+        pending.failure = f"nbgrader : {type(exc).__name__} : {str(exc)[:300]}"
         for other in self._batch:
             if other.failure is not None:
                 continue

@@ -282,7 +282,7 @@ def describe(measured: dict, n: int, floor_per_copy: float | None) -> str:
     if not stages:
         return line + f"\n    démarrage de l'interpréteur {start:.1f} s"
     shares = ", ".join(f"{STAGE_NAMES[k]} {stages.get(k, 0.0) / total:.0%}" for k in STAGES)
-    return line + f"\n    démarrage de l'interpréteur {start:.1f} s ; étapes : {shares}"
+    return line + f"\n    démarrage de l'interpréteur {start:.1f} s ; étapes : {shares}"
 
 
 def floor(submissions: Path) -> float:
@@ -307,15 +307,15 @@ def floor(submissions: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="nombre de rendus (défaut : 200)")
+    parser.add_argument("--n", type=int, default=200, help="nombre de rendus (défaut : 200)")
     parser.add_argument("--sans-stock", action="store_true", help="ne mesure pas nbgrader ordinaire")
-    parser.add_argument("--workers", type=int, help="copies exécutées en même temps (défaut : le nombre de cœurs)")
+    parser.add_argument("--workers", type=int, help="copies exécutées en même temps (défaut : le nombre de cœurs)")
     parser.add_argument("--classe", choices=("melange", "reelle"), default="melange",
-                        help="melange : correct, partiel, lent, cassé ; reelle : copies complètes, erreurs typiques variées")
+                        help="melange : correct, partiel, lent, cassé ; reelle : copies complètes, erreurs typiques variées")
     parser.add_argument("--code", type=Path, metavar="DOSSIER",
                         help="mesure aussi le pipeline d'une autre copie du dépôt, dans la même exécution (avant/après)")
     parser.add_argument("--scheduler", type=int, nargs="*", metavar="N",
-                        help="mesure aussi la correction sur une grappe Dask locale de N processus (ex. : 1 2 4)")
+                        help="mesure aussi la correction sur une grappe Dask locale de N processus (ex. : 1 2 4)")
     args = parser.parse_args()
     prepare_environment()
     work = Path(tempfile.mkdtemp(prefix="bench-correction-"))
@@ -323,26 +323,26 @@ def main() -> int:
         submissions = work / "rendus"
         if args.classe == "reelle":
             kinds = make_real_class(submissions, args.n)
-            described = "classe réelle : copies complètes, un cinquième justes, les autres avec des erreurs typiques différentes"
+            described = "classe réelle : copies complètes, un cinquième justes, les autres avec des erreurs typiques différentes"
         else:
             kinds = make_submissions(submissions, args.n)
-            described = "correct, partiel, lent, cassé : un quart chacun"
+            described = "correct, partiel, lent, cassé : un quart chacun"
         load = os.getloadavg()
-        print(f"Machine : {os.cpu_count()} cœurs, charge moyenne {load[0]:.2f} ; {args.n} rendus de {DEMO_ASSIGNMENT} "
+        print(f"Machine : {os.cpu_count()} cœurs, charge moyenne {load[0]:.2f} ; {args.n} rendus de {DEMO_ASSIGNMENT} "
               f"({described})", flush=True)
         floor_seconds = floor(submissions)
         floor_per_copy = floor_seconds / args.n
-        print(f"plancher (exécuter seulement les cellules, processus chaud) : {floor_seconds:.1f} s de CPU, "
+        print(f"plancher (exécuter seulement les cellules, processus chaud) : {floor_seconds:.1f} s de CPU, "
               f"{floor_per_copy * 1000:.0f} ms/rendu", flush=True)
         measured = ours(submissions, work, args.n, args.workers)
         our_seconds, our_scores = measured["command_seconds"], measured["scores"]
-        print("pipeline du cours (bac à sable, commande entière) : " + describe(measured, args.n, floor_per_copy), flush=True)
+        print("pipeline du cours (bac à sable, commande entière) : " + describe(measured, args.n, floor_per_copy), flush=True)
         if args.code:
             other = ours(submissions, work, args.n, args.workers, name="autre", code=args.code.resolve())
             differ = sorted(s for s in kinds if other["scores"].get(s) != our_scores.get(s))
-            print(f"pipeline de {args.code} : " + describe(other, args.n, floor_per_copy)
-                  + f"\n    rapport : {other['command_seconds'] / our_seconds:.2f}×"
-                  + ("" if not differ else f" ; NOTES DIFFÉRENTES ({len(differ)})"), flush=True)
+            print(f"pipeline de {args.code} : " + describe(other, args.n, floor_per_copy)
+                  + f"\n    rapport : {other['command_seconds'] / our_seconds:.2f}×"
+                  + ("" if not differ else f" ; NOTES DIFFÉRENTES ({len(differ)})"), flush=True)
         for workers in args.scheduler or []:
             cluster = local_cluster(workers)
             try:
@@ -352,21 +352,21 @@ def main() -> int:
             finally:
                 cluster.close()
             differ = sorted(s for s in kinds if remote["scores"].get(s) != our_scores.get(s))
-            print(f"grappe Dask locale, {workers} processus : " + describe(remote, args.n, floor_per_copy)
+            print(f"grappe Dask locale, {workers} processus : " + describe(remote, args.n, floor_per_copy)
                   + ("" if not differ else f"\n    NOTES DIFFÉRENTES ({len(differ)})"), flush=True)
         if not args.sans_stock:
             stock_seconds, stock_scores = stock(submissions, work)
-            print(f"nbgrader autograde ordinaire : {stock_seconds:8.1f} s  {args.n / stock_seconds:6.2f} rendus/s", flush=True)
+            print(f"nbgrader autograde ordinaire : {stock_seconds:8.1f} s  {args.n / stock_seconds:6.2f} rendus/s", flush=True)
             differ = sorted(s for s in kinds if stock_scores.get(s) != our_scores.get(s))
-            print(f"rapport au nbgrader ordinaire (même exécution) : {stock_seconds / our_seconds:.1f}×")
-            print("notes identiques : " + ("oui" if not differ else f"NON ({len(differ)} différences : {differ[:5]})"))
-        print(f"charge moyenne à la fin : {os.getloadavg()[0]:.2f}")
+            print(f"rapport au nbgrader ordinaire (même exécution) : {stock_seconds / our_seconds:.1f}×")
+            print("notes identiques : " + ("oui" if not differ else f"NON ({len(differ)} différences : {differ[:5]})"))
+        print(f"charge moyenne à la fin : {os.getloadavg()[0]:.2f}")
         peaks = measured["peaks"]
-        print(f"mémoire maximale (RSS) : processus principal {peaks['principal']:.0f} Mo, "
+        print(f"mémoire maximale (RSS) : processus principal {peaks['principal']:.0f} Mo, "
               f"serveur préchauffé {peaks['serveur']:.0f} Mo, processus de test {peaks['test']:.0f} Mo, "
               f"processus de l'étudiant·e {peaks['etudiant']:.0f} Mo, génération des retours {peaks['retours']:.0f} Mo")
-        print("mémoire du processus principal au fil de la correction : "
-              + ", ".join(f"{count} rendus : {rss:.0f} Mo" for count, rss in measured["trace"]))
+        print("mémoire du processus principal au fil de la correction : "
+              + ", ".join(f"{count} rendus : {rss:.0f} Mo" for count, rss in measured["trace"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
