@@ -148,9 +148,13 @@ lessons: $(STAMP)
 	$(BIN)/python -m autograder.lessons
 
 # Benchmark: stock nbgrader against the course's pipeline (not part of make test).
+# CLASSE=reelle: a realistic class (every copy complete, typical wrong answers); BENCH_FLAGS, e.g.
+# --sans-stock (the course's pipeline only) or --scheduler 1 2 4 (local Dask clusters of 1, 2, 4 processes).
 N ?= 200
+CLASSE ?= melange
+BENCH_FLAGS ?=
 bench: $(STAMP) grade-deps
-	$(BIN)/python benchmarks/bench_grading.py --n $(N)
+	$(BIN)/python benchmarks/bench_grading.py --n $(N) --classe $(CLASSE) $(BENCH_FLAGS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -32,26 +31,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Int
 
 from . import notebook_io, tester
+from .forkserver import context as _context  # the warm server (started before nbgrader is imported)
+from .forkserver import warm_up  # noqa: F401 - kept here for callers
 
 MISSING_ANSWER = notebook_io.MISSING_ANSWER
-
-_CONTEXT: Any = None
-
-
-def _context():
-    """The forkserver that test processes are forked from (started once, TensorFlow preloaded)."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        from .course import prepare_environment
-
-        prepare_environment()  # inherited by the server: quiet TensorFlow, no OpenBLAS thread
-        _CONTEXT = multiprocessing.get_context("forkserver")
-        # Everything a test process needs is imported once, in the server. The children's target
-        # (tester.serve_one) lives in a module that does not import nbgrader: an import left to each
-        # child costs up to 1.7 s per submission. (The main module is not re-imported in the children
-        # when the grader runs as ``python -m autograder`` or ``python -c``.)
-        _CONTEXT.set_forkserver_preload(["autograder.tester", "tensorflow", "IPython.core.interactiveshell"])
-    return _CONTEXT
 
 
 def rebuild(source: NotebookNode, submitted: Any) -> NotebookNode:
@@ -106,12 +89,16 @@ class SandboxedExecute(NbGraderPreprocessor):
         source = self._source_notebook(resources)
         rebuilt = rebuild(source, nb)
         student = str(resources["nbgrader"]["student"])
+        copy = (student, str(resources["nbgrader"]["assignment"]))
         roles_json = json.dumps(cell_roles(rebuilt))
         key = _key(student, roles_json)
-        if key not in PRECOMPUTED:
+        ready = PRECOMPUTED.get(copy, {})
+        if key not in ready:
             # Never run a copy here, out of the parallel run's accounting: a missing result is a grading failure.
             raise RuntimeError("résultat d'exécution introuvable pour ce rendu (erreur interne du correcteur)")
-        outputs, failure = PRECOMPUTED.pop(key)
+        outputs, failure = ready.pop(key)
+        if not ready:
+            PRECOMPUTED.pop(copy, None)
         for index, cell in enumerate(rebuilt.cells):
             if cell.cell_type != "code":
                 continue
@@ -160,8 +147,20 @@ def _key(student: str, roles_json: str) -> str:
     return hashlib.sha256(student.encode() + b"\0" + roles_json.encode()).hexdigest()
 
 
-#: Outputs computed ahead (in parallel) for the notebooks nbgrader is about to autograde.
-PRECOMPUTED: dict[str, tuple[list, str | None]] = {}
+#: Outputs computed ahead (in parallel) for the notebooks nbgrader is about to autograde:
+#: (student, assignment) -> key of a rebuilt notebook -> (outputs, failure).
+PRECOMPUTED: dict[tuple[str, str], dict[str, tuple[list, str | None]]] = {}
+
+
+def take(student: str, assignment: str) -> dict:
+    """A copy of the outputs waiting for one submission (to record it again after a rollback)."""
+    return dict(PRECOMPUTED.get((student, assignment), {}))
+
+
+def restore(student: str, assignment: str, taken: dict) -> None:
+    """Put back outputs consumed by a recording that was rolled back."""
+    if taken:
+        PRECOMPUTED.setdefault((student, assignment), {}).update(taken)
 
 
 def run_sandboxed(roles_json: str, student: str, settings: "tester.Settings", timeout: float) -> Execution:
@@ -219,14 +218,6 @@ def execute(roles_json: str, student: str, settings: "tester.Settings", timeout:
     )
 
 
-def warm_up() -> None:
-    """Start the warm server now (it imports TensorFlow in the background while nbgrader prepares)."""
-    from multiprocessing import forkserver
-
-    _context()
-    forkserver.ensure_running()
-
-
 def _prepare(job) -> str | None:
     """The rebuilt notebook to run, as JSON; None if it cannot be read (a grading failure: collect checked it)."""
     student, assignment, source_path, submitted_path = job
@@ -255,7 +246,6 @@ def precompute(jobs, config, workers, cluster=None):
     settings, timeout = settings_from(config)
     pending_notebooks: dict[tuple[str, str], int] = {}
     failures: dict[tuple[str, str], str] = {}
-    keys: dict[tuple[str, str], list[str]] = {}
     for student, assignment, _, _ in jobs:
         pending_notebooks[(student, assignment)] = pending_notebooks.get((student, assignment), 0) + 1
     if cluster is not None:
@@ -268,14 +258,12 @@ def precompute(jobs, config, workers, cluster=None):
         elif result.infrastructure:
             failures.setdefault((student, assignment), result.failure or "échec inconnu")
         else:
-            PRECOMPUTED[key] = (result.outputs, result.failure)
-            keys.setdefault((student, assignment), []).append(key)
+            PRECOMPUTED.setdefault((student, assignment), {})[key] = (result.outputs, result.failure)
         pending_notebooks[(student, assignment)] -= 1
         if pending_notebooks[(student, assignment)] == 0:
             failure = failures.pop((student, assignment), None)
-            for done in keys.pop((student, assignment), []):
-                if failure is not None:
-                    PRECOMPUTED.pop(done, None)  # nothing of a copy with a grading failure is recorded
+            if failure is not None:
+                PRECOMPUTED.pop((student, assignment), None)  # nothing of a copy with a grading failure is recorded
             yield student, assignment, failure
 
 

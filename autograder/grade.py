@@ -13,6 +13,7 @@ import html
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,12 +21,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from dateutil import parser as date_parser
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import checks
 from .collect import CollectError, Problem, collect
 from .course import REPO_ROOT, find_assignments, prepare_environment
 from .model import Outcome, RunResult, Status
@@ -131,6 +129,8 @@ def changed_assignments(workspace: Path, course_root: Path, db_url: str) -> list
     if not changed:
         return []
     graded = {p.name for p in (workspace / "autograded").glob("*/*") if p.is_dir()}
+    from nbgrader.api import Gradebook, MissingEntry
+
     try:
         with Gradebook(db_url) as gradebook:
             for name in changed:
@@ -196,6 +196,24 @@ def _save_journal(workspace: Path, journal: dict[str, dict]) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(journal, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)
+
+
+def _create_gradebook(db_url: str) -> threading.Thread:
+    """Create the gradebook, if new, in the background: nbgrader then runs ``alembic heads`` in a subprocess
+    (a second or more), which overlaps with the collection of the copies. Any error is reported by nbgrader
+    itself when generate_assignment opens it."""
+
+    def create() -> None:
+        from nbgrader.api import Gradebook
+
+        try:
+            Gradebook(db_url).close()
+        except Exception:  # noqa: BLE001 - see above
+            pass
+
+    thread = threading.Thread(target=create, name="gradebook", daemon=True)
+    thread.start()
+    return thread
 
 
 def _parse_due(text: str, assignment: str) -> datetime:
@@ -271,7 +289,7 @@ def run(
             raise GradingError(f"Correction refusée : {exc}") from None
     elif sandboxed:
         from . import sandbox
-        from .executor import warm_up
+        from .forkserver import warm_up
 
         try:
             sandbox.check()
@@ -320,6 +338,10 @@ class _Options:
 
 
 def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Options) -> RunResult:
+    # nbgrader takes seconds to import: only now, once the sandboxes' warm server is starting.
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+
     from .workspace import reset as reset_workspace
 
     if options.reset:
@@ -333,6 +355,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
             "manuelles de ce dossier seront perdues), relancez avec --reset, ou choisissez un autre dossier --out."
         )
     prepare_workspace(workspace, course_root, options.db_url)
+    gradebook_created = _create_gradebook(nbgrader_db)  # meanwhile, the copies are collected
     assignments = find_assignments(workspace / "source")
     if not assignments:
         raise GradingError(f"Aucun devoir trouvé dans « {workspace / 'source'} ».")
@@ -378,14 +401,11 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
             "elle appartient sans doute à un autre devoir."
         )
 
+    mark = time.perf_counter()
+    stages = {"collect": mark - options.started}
     api = NbGraderAPI(config=config)
-    result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv")
+    result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv", stages=stages)
     used = sorted({a for _, a in collection.ready} | {p.assignment for p in collection.problems if p.assignment in assignments})
-    for name in used:
-        generated = api.generate_assignment(name, force=True, create=True)
-        if not generated["success"]:
-            raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
-
     journal = {} if options.force else _load_journal(workspace)
     sources_digest = {name: _digest(workspace / "source" / name) for name in used}
     grader = grader_digest(config, course_root, options.sandboxed)
@@ -400,16 +420,32 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
             workspace / "autograded" / student / name).is_dir()
 
     to_grade = [(s, a) for s, a in collection.ready if not up_to_date(s, a)]
+    canary = None
     if options.sandboxed and to_grade:
         # The instructor's solution first, in the same sandbox and configuration: a grader that
-        # cannot give it full marks must not grade anyone.
-        from .canary import CanaryError, check
+        # cannot give it full marks must not grade anyone. It runs in the sandboxes while nbgrader
+        # generates the assignments here; no student is touched before its verdict.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .canary import check
+
+        background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="canary")
+        canary = background.submit(
+            check, workspace / "source", assignments, sorted({a for _, a in to_grade}), config, options.workers,
+            cluster=options.remote,
+        )
+        background.shutdown(wait=False)
+
+    gradebook_created.join()
+    for name in used:
+        generated = api.generate_assignment(name, force=True, create=True)
+        if not generated["success"]:
+            raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
+    if canary is not None:
+        from .canary import CanaryError
 
         try:
-            result.canary_seconds = check(
-                workspace / "source", assignments, sorted({a for _, a in to_grade}), config, options.workers,
-                cluster=options.remote,
-            )
+            result.canary_seconds = canary.result()
         except CanaryError as exc:
             raise GradingError(str(exc)) from None
 
@@ -425,6 +461,8 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
                 known = {f: getattr(student, f) for f in fields if getattr(student, f)}
             gradebook.update_or_create_student(student_id, **known)
 
+    stages["prepare"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     if options.on_start:
         options.on_start(len(collection.ready))
     if options.sandboxed and to_grade:
@@ -443,55 +481,84 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
         order = ((student, name, None) for student, name in to_grade)
     graded: dict[tuple[str, str], Outcome] = {}
     failures = 0
-    try:
-        for student, name, failure in order:
-            if failure is None:
-                outcome = _grade_one(api, workspace, student, name)
-            else:
-                outcome = _failure(workspace, student, name, failure, gradebook_url=api.coursedir.db_url)
+
+    def recorded(outcomes: list[Outcome]) -> None:
+        """Copies whose grades are committed: journal, progress, and the stop on too many failures."""
+        nonlocal failures
+        for outcome in outcomes:
+            student, name = outcome.student_id, outcome.assignment
             graded[(student, name)] = outcome
             if outcome.status is Status.FAILED:
                 failures += 1
                 journal.pop(f"{student}/{name}", None)
             else:
                 journal[f"{student}/{name}"] = {"fingerprint": fingerprint_of(student, name)}
+                pages.add(name, student)  # its grades are committed: its page can be written now
+            if options.on_progress:
+                options.on_progress(student, name)
+        if outcomes:
             _save_journal(workspace, journal)
-            if options.on_progress:
-                options.on_progress(student, name)
-            if failures >= MIN_FAILURES_TO_STOP and failures > settings.max_failure_share * len(graded):
-                raise GradingError(
-                    f"Correction arrêtée : {failures} des {len(graded)} copies traitées n'ont pas pu être corrigées "
-                    f"(échec de la correction, ce n'est pas une note), au-delà du seuil de "
-                    f"{settings.max_failure_share:.0%} (c.Grading.max_failure_share). Dernière cause : "
-                    f"{outcome.message} Les notes déjà obtenues sont conservées ; réglez le problème puis relancez "
-                    "la même commande : seules les copies restantes seront corrigées."
-                )
-    finally:
-        close = getattr(order, "close", None)
-        if close:
-            close()
-    for student, name in collection.ready:
-        outcome = graded.get((student, name))
-        if outcome is None:
-            outcome = _read_outcome(api, workspace, student, name, seconds=0.0)
-            outcome.reused = True
-            if options.on_progress:
-                options.on_progress(student, name)
-        for note in collection.notes.get((student, name), []):
-            outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
-        result.outcomes.append(outcome)
+        if outcomes and failures >= MIN_FAILURES_TO_STOP and failures > settings.max_failure_share * len(graded):
+            raise GradingError(
+                f"Correction arrêtée : {failures} des {len(graded)} copies traitées n'ont pas pu être corrigées "
+                f"(échec de la correction, ce n'est pas une note), au-delà du seuil de "
+                f"{settings.max_failure_share:.0%} (c.Grading.max_failure_share). Dernière cause : "
+                f"{next((o.message for o in reversed(outcomes) if o.status is Status.FAILED), '')} Les notes déjà obtenues "
+                "sont conservées ; réglez le problème puis relancez la même commande : seules les copies restantes "
+                "seront corrigées."
+            )
 
-    for name in sorted({a for _, a in collection.ready}):
-        students = sorted({o.student_id for o in result.outcomes if o.assignment == name and o.status is Status.GRADED})
-        failure = generate_feedback(config, name, students, options.workers) if students else None
-        for outcome in result.outcomes:
-            if outcome.assignment != name or outcome.status is not Status.GRADED:
-                continue
-            page = workspace / "feedback" / outcome.student_id / name
-            outcome.feedback = page if page.is_dir() else None
-            if failure and outcome.feedback is None:
-                outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {failure}"]))
+    from .executor import restore, take
+    from .feedback import Pages
+    from .record import Recorder, read_outcome
 
+    pages = Pages(config, workspace, feedback_processes(options.workers, len(collection.ready)),
+                  context=_warm_context(options))
+    try:
+        with Recorder(config, workspace, take=take, restore=restore) as recorder:
+            try:
+                for student, name, failure in order:
+                    if failure is None:
+                        recorded(_grade_one(recorder, workspace, student, name))
+                    else:
+                        recorded(recorder.fail(student, name, failure))
+            finally:
+                close = getattr(order, "close", None)
+                if close:
+                    close()
+                # The copies recorded so far are kept, even when the run stops (Ctrl+C, too many failures).
+                recorded(recorder.flush())
+            for student, name in collection.ready:
+                outcome = graded.get((student, name))
+                if outcome is None:
+                    outcome = read_outcome(recorder.gradebook, workspace, student, name, seconds=0.0)
+                    outcome.reused = True
+                    if outcome.status is Status.GRADED:
+                        pages.add(name, student)
+                    if options.on_progress:
+                        options.on_progress(student, name)
+                for note in collection.notes.get((student, name), []):
+                    outcome.message = "\u00a0; ".join(filter(None, [outcome.message, note]))
+                result.outcomes.append(outcome)
+    except BaseException:
+        pages.abandon()
+        raise
+
+    stages["record"] = recorder.seconds
+    stages["execute"] = time.perf_counter() - mark - recorder.seconds
+    mark = time.perf_counter()
+    unwritten = pages.finish()
+    for outcome in result.outcomes:
+        if outcome.status is not Status.GRADED:
+            continue
+        page = workspace / "feedback" / outcome.student_id / outcome.assignment
+        outcome.feedback = page if page.is_dir() else None
+        if outcome.feedback is None:
+            failure = unwritten.get((outcome.student_id, outcome.assignment)) or "page absente"
+            outcome.message = "\u00a0; ".join(filter(None, [outcome.message, f"retour non généré : {failure}"]))
+
+    stages["feedback"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     with Gradebook(api.coursedir.db_url) as gradebook:
         for problem in collection.problems:
             max_score = 0.0
@@ -519,10 +586,13 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
     result.warnings = collection.warnings + exported.notes
     result.ambiguities = collection.ambiguities
     result.outcomes.sort(key=lambda o: (o.assignment, o.student_id))
+    stages["export"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     if options.report:
         from .report import write_report
 
         result.report = write_report(result, api.coursedir.db_url, workspace / "rapport.html")
+    stages["report"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - options.started
     return result
 
@@ -531,133 +601,31 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
 MIN_FAILURES_TO_STOP = 3
 
 
-def _failure(workspace: Path, student: str, assignment: str, reason: str, *, gradebook_url: str) -> Outcome:
-    """A copy the grader could not judge: no grade, no feedback page (an earlier one would be stale)."""
-    with Gradebook(gradebook_url) as gradebook:
-        max_score = gradebook.find_assignment(assignment).max_score
-    stale = workspace / "feedback" / student / assignment
-    if stale.is_dir():
-        shutil.rmtree(stale)
-    return Outcome(
-        student, assignment, 0.0, max_score, Status.FAILED,
-        f"la copie n'a pas pu être corrigée ({reason}) ; ce n'est pas une note : relancez la même commande "
-        "pour la corriger de nouveau.",
-    )
+def feedback_processes(workers: int, copies: int) -> int:
+    """Processes writing feedback pages: one per core, but a process for a handful of pages costs more than it saves."""
+    return max(1, min(workers, copies // 8))
 
 
-def generate_feedback(config: Config, assignment: str, students: list[str], workers: int) -> str | None:
-    """nbgrader's feedback pages of ``students``, ``workers`` processes at once; a French reason on failure.
+def _warm_context(options: "_Options"):
+    """Where the feedback processes start from: the sandboxes' warm server when this run has one (it holds
+    nbgrader and nbconvert already), otherwise fresh interpreters."""
+    if options.sandboxed and options.remote is None:
+        from .forkserver import context
 
-    The pages only read the gradebook: each process renders its share of the students
-    (nbgrader's ``student_id_exclude`` hides the others from it).
-    """
-    parts = min(workers, len(students) // 8)  # a process for a handful of pages costs more than it saves
-    if parts < 2 or any("," in s or "*" in s or "?" in s for s in students):
-        return _feedback_part(config, assignment, [])
-    import multiprocessing
-
-    # Never fork here: this process has threads (progress display, Dask client, thread pools) and a
-    # fork would copy their locks in whatever state they are.
-    context = multiprocessing.get_context("spawn")
-    shares = [students[i::parts] for i in range(parts)]
-    running = []
-    for share in shares:
-        receiver, sender = context.Pipe(duplex=False)
-        mine = set(share)
-        others = [s for s in students if s not in mine]
-        process = context.Process(target=_feedback_child, args=(config, assignment, others, sender), daemon=True)
-        process.start()
-        sender.close()
-        running.append((process, receiver))
-    failures = []
-    for process, receiver in running:
-        try:
-            failures.append(receiver.recv())
-        except EOFError:
-            failures.append("le processus de génération des retours s'est arrêté")
-        process.join()
-    return next((f for f in failures if f), None)
+        return context()
+    return None
 
 
-def _feedback_part(config: Config, assignment: str, excluded: list[str]) -> str | None:
-    part = Config(config)
-    part.CourseDirectory.student_id_exclude = ",".join(excluded)
-    feedback = NbGraderAPI(config=part).generate_feedback(assignment, force=True)
-    return None if feedback["success"] else _last_error_line(feedback)
-
-
-def _feedback_child(config: Config, assignment: str, excluded: list[str], connection) -> None:
-    try:
-        connection.send(_feedback_part(config, assignment, excluded))
-    except BaseException as exc:  # noqa: BLE001 - the parent needs a reason
-        connection.send(f"{type(exc).__name__} : {exc}")
-    finally:
-        connection.close()
-
-
-def _remove_submission(gradebook: Gradebook, assignment: str, student: str) -> None:
+def _remove_submission(gradebook: "Gradebook", assignment: str, student: str) -> None:
     """Forget an earlier graded submission replaced by one that cannot be graded (it must score 0)."""
+    from nbgrader.api import MissingEntry
+
     try:
         gradebook.remove_submission(assignment, student)
     except MissingEntry:
         pass
 
 
-def _read_outcome(api: NbGraderAPI, workspace: Path, student: str, assignment: str, seconds: float) -> Outcome:
-    """The outcome of a graded submission, as recorded in the gradebook."""
-    score, max_score, missed, manual, late = 0.0, 0.0, [], [], 0.0
-    with Gradebook(api.coursedir.db_url) as gradebook:
-        max_score = gradebook.find_assignment(assignment).max_score
-        try:
-            submission = gradebook.find_submission(assignment, student)
-        except MissingEntry:
-            return Outcome(student, assignment, 0.0, max_score, Status.FAILED,
-                           "aucune note enregistrée : relancez la même commande pour corriger cette copie",
-                           seconds=seconds)
-        score = submission.score
-        late = submission.total_seconds_late or 0.0
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                if grade.needs_manual_grade:
-                    manual.append(grade.name)
-                elif grade.cell_type == "code" and (grade.score or 0.0) < grade.max_score:
-                    missed.append(grade.name)
-    remarks = []
-    if missed:
-        remarks.append("points perdus : " + ", ".join(missed))
-    if manual:
-        remarks.append("à noter à la main : " + ", ".join(manual))
-    if late > 0:
-        remarks.append(f"rendu en retard ({_duration(late)})")
-    page = workspace / "feedback" / student / assignment
-    return Outcome(
-        student, assignment, score, max_score, Status.GRADED, "\u00a0; ".join(remarks),
-        page if page.is_dir() else None, seconds, late, manual,
-    )
-
-
-def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{max(minutes, 1)} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d}"
-    return f"{hours // 24} jours"
-
-
-def _grade_one(api: NbGraderAPI, workspace: Path, student: str, assignment: str) -> Outcome:
-    """Autograde one submission and generate its feedback; never raises."""
-    started = time.perf_counter()
-    os.environ[checks.STUDENT_ID_ENV] = student
-    try:
-        graded = api.autograde(assignment, student, force=True, create=True)
-    finally:
-        os.environ.pop(checks.STUDENT_ID_ENV, None)
-    if not graded["success"]:
-        outcome = _failure(workspace, student, assignment, f"nbgrader : {_last_error_line(graded)}",
-                           gradebook_url=api.coursedir.db_url)
-        outcome.seconds = time.perf_counter() - started
-        return outcome
-    # Feedback pages are generated afterwards, for every student of the assignment in one nbgrader run.
-    return _read_outcome(api, workspace, student, assignment, time.perf_counter() - started)
+def _grade_one(recorder, workspace: Path, student: str, assignment: str) -> list[Outcome]:
+    """Autograde one submission into the recorder's open batch; the outcomes of a batch committed now."""
+    return recorder.record(student, assignment)

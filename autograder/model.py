@@ -71,6 +71,8 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     ambiguities: list[str] = field(default_factory=list)
     canary_seconds: float = 0.0
+    #: Wall-clock seconds of each stage of the run (collect, execute, record, feedback, export, report).
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[Outcome]:

@@ -191,7 +191,7 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
     late = [o for o in result.outcomes if o.late_seconds > 0]
     if late:
         body.append("<h2>Rendus en retard</h2><table><tr><th>Devoir</th><th>Étudiant·e</th><th>Retard</th></tr>")
-        from .grade import _duration
+        from .record import duration as _duration
 
         for outcome in late:
             body.append(f"<tr><td>{html.escape(outcome.assignment)}</td><td>{html.escape(outcome.student_id)}</td>"

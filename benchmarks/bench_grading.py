@@ -1,13 +1,22 @@
 """Benchmark: stock `nbgrader autograde` against the course's sandboxed pipeline, in the same run.
 
-    .venv/bin/python benchmarks/bench_grading.py --n 200        (or: make bench N=200)
+    .venv/bin/python benchmarks/bench_grading.py --n 200                 (or: make bench N=200)
+    .venv/bin/python benchmarks/bench_grading.py --n 60 --classe reelle  (or: make bench N=60 CLASSE=reelle)
 
-It generates N realistic submissions of ex01 (correct, partly wrong, slow, broken),
-grades them with stock nbgrader (serial, one kernel per submission, no sandbox)
-and with the course's pipeline (sandbox on), checks that both give the same
-scores, and prints submissions per second, the ratio, the floor (CPU time of only
-executing the cells in an already-warm process), the peak memory of each kind of
-process and the memory of the main process along the run.
+Two kinds of class of ex01:
+
+- ``melange`` (the default): correct, partly wrong, slow, broken, a quarter of each (blank and
+  broken copies are cheap to grade);
+- ``reelle``: what a real class hands in: every copy complete, a fifth correct, each of the
+  others with a different combination of typical wrong answers (tests/mutants/ex01.py).
+
+It grades them with stock nbgrader (serial, one kernel per submission, no sandbox) and with
+the course's pipeline (sandbox on, the whole command: start-up included), checks that both
+give the same scores, and prints the ratio, copies per second, the CPU per copy (every process
+of the run) against the floor (CPU time of only executing the cells in an already-warm
+process), the share of each stage of the run, the peak memory of each kind of process and
+the memory of the main process along the run. ``--scheduler N`` runs the copies on a local
+Dask cluster of N worker processes instead.
 """
 
 from __future__ import annotations
@@ -83,6 +92,48 @@ def make_submissions(root: Path, n: int) -> dict[str, str]:
     return kinds
 
 
+def _mutant_combinations() -> list[dict]:
+    """Combinations of typical wrong answers of ex01, one mistake first, then two, three, four."""
+    import itertools
+
+    sys.path.insert(0, str(REPO))
+    from tests.mutants.ex01 import MUTANTS  # noqa: E402
+
+    by_answer: dict[str, list] = {}
+    for mutant in MUTANTS:
+        by_answer.setdefault(mutant.answer, []).append(mutant)
+    answers = sorted(by_answer)
+    combinations = [
+        {answer: mutant for answer, mutant in zip(answers, choice) if mutant is not None}
+        for choice in itertools.product(*[[None] + by_answer[a] for a in answers])
+    ]
+    combinations = [c for c in combinations if c]
+    combinations.sort(key=len)
+    return combinations
+
+
+def make_real_class(root: Path, n: int) -> dict[str, str]:
+    """N complete copies: a fifth correct, each of the others with a different set of typical mistakes."""
+    files = {p.parts[0]: c for p, c in demo_files().items()}
+    perfect = json.loads(files["demo-parfait"])
+    combinations = _mutant_combinations()
+    kinds, wrong = {}, 0
+    for index in range(n):
+        student = f"etudiant-{index:04d}"
+        if index % 5 == 0:
+            notebook, kind = perfect, "correct"
+        else:
+            mistakes = combinations[wrong % len(combinations)]
+            wrong += 1
+            notebook = _with_answers(perfect, {answer: m.apply for answer, m in mistakes.items()})
+            kind = " + ".join(m.name for m in mistakes.values())
+        folder = root / student / DEMO_ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
+        kinds[student] = kind
+    return kinds
+
+
 def stock(submissions: Path, work: Path) -> tuple[float, dict[str, float]]:
     """Plain nbgrader: generate_assignment, then autograde every submission (serially, as nbgrader does)."""
     root = work / "stock"
@@ -102,7 +153,9 @@ def stock(submissions: Path, work: Path) -> tuple[float, dict[str, float]]:
 
 
 OURS = """
-import json, sys, threading, time
+import time
+t0 = time.perf_counter()
+import json, sys, threading
 sys.path.insert(0, {repo!r})
 import psutil
 from pathlib import Path
@@ -110,6 +163,7 @@ from autograder.grade import run
 
 me = psutil.Process()
 peaks = {{"principal": 0, "serveur": 0, "test": 0, "etudiant": 0, "retours": 0}}
+cpu_children = {{}}  # pid -> CPU seconds of a child of the main process (and of the children it waited for)
 trace = []  # (copies done, RSS of the main process in MB)
 done = [0]
 stop = threading.Event()
@@ -135,6 +189,9 @@ def sample():
                     else:
                         role = "etudiant"  # the sandboxed student's process
                     peaks[role] = max(peaks[role], child.memory_info().rss)
+                    if child.ppid() == me.pid:
+                        t = child.cpu_times()
+                        cpu_children[child.pid] = t.user + t.system + t.children_user + t.children_system
                 except psutil.Error:
                     pass
         except psutil.Error:
@@ -147,19 +204,85 @@ def progress(student, assignment):
 
 threading.Thread(target=sample, daemon=True).start()
 started = time.perf_counter()
-result = run(Path({submissions!r}), Path({out!r}), report=False, workers={workers}, on_progress=progress)
+extra = {{"scheduler": {scheduler!r}}} if {scheduler!r} else {{}}
+result = run(Path({submissions!r}), Path({out!r}), report=False, workers={workers}, on_progress=progress, **extra)
 seconds = time.perf_counter() - started
 stop.set()
+for child in me.children():  # the warm server is never waited for: count it while it lives
+    try:
+        t = child.cpu_times()
+        cpu_children[child.pid] = t.user + t.system + t.children_user + t.children_system
+    except psutil.Error:
+        pass
+t = me.cpu_times()
+alive = {{c.pid for c in me.children()}}  # the others were waited for: counted in children_user/system
+cpu = t.user + t.system + t.children_user + t.children_system + sum(v for pid, v in cpu_children.items() if pid in alive)
 print(json.dumps({{"seconds": seconds, "scores": {{o.student_id: o.score for o in result.outcomes}},
-                  "peaks": {{k: v / 2**20 for k, v in peaks.items()}}, "trace": trace}}))
+                  "peaks": {{k: v / 2**20 for k, v in peaks.items()}}, "trace": trace, "cpu": cpu,
+                  "stages": getattr(result, "stages", {{}}), "process_seconds": time.perf_counter() - t0}}))
 """
 
 
-def ours(submissions: Path, work: Path, n: int, workers: int | None) -> dict:
-    """The course's pipeline, sandbox on (collect, autograde, feedback, exports; no report), with memory samples."""
-    code = OURS.format(repo=str(REPO), submissions=str(submissions), out=str(work / "ours"), n=n, workers=workers)
-    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def ours(submissions: Path, work: Path, n: int, workers: int | None, scheduler: str | None = None,
+         name: str = "ours", code: Path = REPO) -> dict:
+    """The course's pipeline, sandbox on (collect, autograde, feedback, exports; no report), with memory samples.
+
+    ``seconds`` is the whole command as a user runs it: the interpreter's start and imports included.
+    """
+    script = OURS.format(repo=str(code), submissions=str(submissions), out=str(work / name), n=n, workers=workers,
+                         scheduler=scheduler)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(code)})
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    measured["command_seconds"] = time.perf_counter() - started
+    return measured
+
+
+def local_cluster(workers: int):
+    """A local Dask cluster of ``workers`` processes (non-daemonic: the sandboxes are their children)."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.worker.daemon": False}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+
+
+def tree_cpu() -> float:
+    """CPU seconds of this process's descendants (the Dask workers and their sandboxes), alive or waited for.
+
+    Each live process counts its own time and that of the children it waited for (a child that ended is
+    counted once, in its parent).
+    """
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            t = child.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            pass
+    return total
+
+
+STAGES = ("collect", "prepare", "execute", "record", "feedback", "export", "report")
+STAGE_NAMES = {"collect": "collecte", "prepare": "préparation", "execute": "exécution", "record": "enregistrement",
+               "feedback": "retours", "export": "exports", "report": "rapport"}
+
+
+def describe(measured: dict, n: int, floor_per_copy: float | None) -> str:
+    seconds = measured["command_seconds"]
+    stages = measured["stages"]
+    total = sum(stages.values()) or 1.0
+    cpu = measured.get("cpu", 0.0) / n
+    line = (f"{seconds:8.1f} s  {n / seconds:6.2f} rendus/s  CPU {cpu * 1000:.0f} ms/rendu"
+            + (f" ({cpu / floor_per_copy:.1f} × le plancher)" if floor_per_copy else ""))
+    start = seconds - measured["seconds"]
+    if not stages:
+        return line + f"\n    démarrage de l'interpréteur {start:.1f} s"
+    shares = ", ".join(f"{STAGE_NAMES[k]} {stages.get(k, 0.0) / total:.0%}" for k in STAGES)
+    return line + f"\n    démarrage de l'interpréteur {start:.1f} s ; étapes : {shares}"
 
 
 def floor(submissions: Path) -> float:
@@ -184,35 +307,66 @@ def floor(submissions: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="nombre de rendus (défaut : 200)")
+    parser.add_argument("--n", type=int, default=200, help="nombre de rendus (défaut : 200)")
     parser.add_argument("--sans-stock", action="store_true", help="ne mesure pas nbgrader ordinaire")
-    parser.add_argument("--workers", type=int, help="copies exécutées en même temps (défaut : le nombre de cœurs)")
+    parser.add_argument("--workers", type=int, help="copies exécutées en même temps (défaut : le nombre de cœurs)")
+    parser.add_argument("--classe", choices=("melange", "reelle"), default="melange",
+                        help="melange : correct, partiel, lent, cassé ; reelle : copies complètes, erreurs typiques variées")
+    parser.add_argument("--code", type=Path, metavar="DOSSIER",
+                        help="mesure aussi le pipeline d'une autre copie du dépôt, dans la même exécution (avant/après)")
+    parser.add_argument("--scheduler", type=int, nargs="*", metavar="N",
+                        help="mesure aussi la correction sur une grappe Dask locale de N processus (ex. : 1 2 4)")
     args = parser.parse_args()
     prepare_environment()
     work = Path(tempfile.mkdtemp(prefix="bench-correction-"))
     try:
         submissions = work / "rendus"
-        kinds = make_submissions(submissions, args.n)
-        print(f"Machine : {os.cpu_count()} cœurs ; {args.n} rendus de {DEMO_ASSIGNMENT} "
-              f"(correct, partiel, lent, cassé : un quart chacun)", flush=True)
+        if args.classe == "reelle":
+            kinds = make_real_class(submissions, args.n)
+            described = "classe réelle : copies complètes, un cinquième justes, les autres avec des erreurs typiques différentes"
+        else:
+            kinds = make_submissions(submissions, args.n)
+            described = "correct, partiel, lent, cassé : un quart chacun"
+        load = os.getloadavg()
+        print(f"Machine : {os.cpu_count()} cœurs, charge moyenne {load[0]:.2f} ; {args.n} rendus de {DEMO_ASSIGNMENT} "
+              f"({described})", flush=True)
+        floor_seconds = floor(submissions)
+        floor_per_copy = floor_seconds / args.n
+        print(f"plancher (exécuter seulement les cellules, processus chaud) : {floor_seconds:.1f} s de CPU, "
+              f"{floor_per_copy * 1000:.0f} ms/rendu", flush=True)
         measured = ours(submissions, work, args.n, args.workers)
-        our_seconds, our_scores = measured["seconds"], measured["scores"]
-        print(f"pipeline du cours (bac à sable) : {our_seconds:8.1f} s  {args.n / our_seconds:6.2f} rendus/s", flush=True)
+        our_seconds, our_scores = measured["command_seconds"], measured["scores"]
+        print("pipeline du cours (bac à sable, commande entière) : " + describe(measured, args.n, floor_per_copy), flush=True)
+        if args.code:
+            other = ours(submissions, work, args.n, args.workers, name="autre", code=args.code.resolve())
+            differ = sorted(s for s in kinds if other["scores"].get(s) != our_scores.get(s))
+            print(f"pipeline de {args.code} : " + describe(other, args.n, floor_per_copy)
+                  + f"\n    rapport : {other['command_seconds'] / our_seconds:.2f}×"
+                  + ("" if not differ else f" ; NOTES DIFFÉRENTES ({len(differ)})"), flush=True)
+        for workers in args.scheduler or []:
+            cluster = local_cluster(workers)
+            try:
+                before = tree_cpu()
+                remote = ours(submissions, work, args.n, args.workers, cluster.scheduler_address, f"dask-{workers}")
+                remote["cpu"] = remote["cpu"] + tree_cpu() - before
+            finally:
+                cluster.close()
+            differ = sorted(s for s in kinds if remote["scores"].get(s) != our_scores.get(s))
+            print(f"grappe Dask locale, {workers} processus : " + describe(remote, args.n, floor_per_copy)
+                  + ("" if not differ else f"\n    NOTES DIFFÉRENTES ({len(differ)})"), flush=True)
         if not args.sans_stock:
             stock_seconds, stock_scores = stock(submissions, work)
-            print(f"nbgrader autograde ordinaire   : {stock_seconds:8.1f} s  {args.n / stock_seconds:6.2f} rendus/s", flush=True)
+            print(f"nbgrader autograde ordinaire : {stock_seconds:8.1f} s  {args.n / stock_seconds:6.2f} rendus/s", flush=True)
             differ = sorted(s for s in kinds if stock_scores.get(s) != our_scores.get(s))
-            print(f"rapport de débit : {stock_seconds / our_seconds:.1f}×")
-            print("notes identiques : " + ("oui" if not differ else f"NON ({len(differ)} différences : {differ[:5]})"))
-        floor_seconds = floor(submissions)
-        print(f"plancher (exécuter seulement les cellules, processus chaud) : {floor_seconds:.1f} s de CPU, "
-              f"{args.n / floor_seconds:.2f} rendus/s")
+            print(f"rapport au nbgrader ordinaire (même exécution) : {stock_seconds / our_seconds:.1f}×")
+            print("notes identiques : " + ("oui" if not differ else f"NON ({len(differ)} différences : {differ[:5]})"))
+        print(f"charge moyenne à la fin : {os.getloadavg()[0]:.2f}")
         peaks = measured["peaks"]
-        print(f"mémoire maximale (RSS) : processus principal {peaks['principal']:.0f} Mo, "
+        print(f"mémoire maximale (RSS) : processus principal {peaks['principal']:.0f} Mo, "
               f"serveur préchauffé {peaks['serveur']:.0f} Mo, processus de test {peaks['test']:.0f} Mo, "
               f"processus de l'étudiant·e {peaks['etudiant']:.0f} Mo, génération des retours {peaks['retours']:.0f} Mo")
-        print("mémoire du processus principal au fil de la correction : "
-              + ", ".join(f"{count} rendus : {rss:.0f} Mo" for count, rss in measured["trace"]))
+        print("mémoire du processus principal au fil de la correction : "
+              + ", ".join(f"{count} rendus : {rss:.0f} Mo" for count, rss in measured["trace"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

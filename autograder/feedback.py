@@ -1,0 +1,216 @@
+"""Feedback pages of a class: nbgrader's ``generate_feedback``, with one warm exporter per process.
+
+``nbgrader generate_feedback`` starts an application, and its GetGrades preprocessor opens a new
+``Gradebook`` (a SQLAlchemy engine and a schema check) for every notebook. Here each process
+builds nbgrader's GenerateFeedback converter, its HTML exporter (templates compiled once) and
+one read-only ``Gradebook`` once, then writes the pages of the students it is given, doing for
+each what the converter does (nbgrader/converters/base.py): empty ``feedback/<student>/<assignment>/``,
+copy the copy's other files, render each autograded notebook with the configured preprocessors
+(GetGrades on the process's gradebook), set nbgrader's permissions.
+
+Pages are written while the class is still being graded: ``Pages`` hands the students of each
+committed batch to a small pool of such processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from nbconvert.exporters import HTMLExporter
+from nbconvert.writers import FilesWriter
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
+from traitlets.config import Config
+
+_QUIET = logging.getLogger("autograder.feedback")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+
+
+class RunGetGrades(GetGrades):
+    """nbgrader's GetGrades (same lines; the per-cell reads are inherited), on the process's gradebook."""
+
+    run_gradebook: Gradebook | None = None
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.student_id = resources["nbgrader"]["student"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = self.run_gradebook
+        nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+        notebook = self.gradebook.find_submission_notebook(self.notebook_id, self.assignment_id, self.student_id)
+        late_penalty = notebook.late_submission_penalty
+        if late_penalty is None:
+            late_penalty = 0
+        resources["nbgrader"]["score"] = notebook.score - late_penalty
+        resources["nbgrader"]["max_score"] = notebook.max_score
+        resources["nbgrader"]["late_penalty"] = late_penalty
+        return nb, resources
+
+
+def _preprocessor_class(item: Any) -> type:
+    if isinstance(item, str):
+        from traitlets.utils.importstring import import_item
+
+        item = import_item(item)
+    return RunGetGrades if item is GetGrades else item
+
+
+class FeedbackWriter:
+    """Writes feedback pages as ``nbgrader generate_feedback --force`` would, reusing everything between pages."""
+
+    def __init__(self, config: Config, workspace: Path) -> None:
+        self.coursedir = CourseDirectory(config=config)
+        self.coursedir.root = str(workspace)
+        converter = GenerateFeedback(coursedir=self.coursedir, config=config, log=_QUIET)
+        forced = Config()
+        forced.HTMLExporter.template_name = "feedback"  # as NbGraderAPI.generate_feedback
+        converter.update_config(forced)
+        converter.force = True
+        converter.writer = FilesWriter(parent=converter, config=converter.config)
+        converter.exporter = HTMLExporter(parent=converter, config=converter.config)
+        self.gradebook = Gradebook(self.coursedir.db_url, self.coursedir.course_id)
+        for item in converter.preprocessors:
+            preprocessor = _preprocessor_class(item)(parent=converter.exporter)
+            if isinstance(preprocessor, RunGetGrades):
+                preprocessor.run_gradebook = self.gradebook
+            converter.exporter.register_preprocessor(preprocessor)  # enabled as configured, as nbgrader
+        self.converter = converter
+
+    def write(self, assignment: str, student: str) -> None:
+        """The pages of one student's assignment (raises on failure, leaving no partial page)."""
+        coursedir, converter = self.coursedir, self.converter
+        coursedir.assignment_id, coursedir.student_id = assignment, student
+        source = coursedir.format_path(coursedir.autograded_directory, student, assignment)
+        converter.notebooks = sorted(str(p) for p in Path(source).glob(coursedir.notebook_id + ".ipynb"))
+        try:
+            if not converter.init_destination(assignment, student):
+                return
+            converter.run_pre_convert_hook()
+            converter.init_assignment(assignment, student)
+            for notebook in converter.notebooks:
+                notebook_id = os.path.splitext(os.path.basename(notebook))[0]
+                resources = {
+                    "unique_key": notebook_id,
+                    "output_files_dir": f"{notebook_id}_files",
+                    "nbgrader": {"student": student, "assignment": assignment, "notebook": notebook_id,
+                                 "db_url": coursedir.db_url},
+                }
+                output, resources = converter.exporter.from_filename(notebook, resources=resources)
+                converter.write_single_notebook(output, resources)
+            converter.set_permissions(assignment, student)
+            converter.run_post_convert_hook()
+        except BaseException:
+            dest = coursedir.format_path(coursedir.feedback_directory, student, assignment)
+            if os.path.exists(dest):
+                utils.rmtree(dest)
+            raise
+        finally:
+            self.gradebook.db.rollback()  # ends the read transaction: the recorder commits meanwhile
+
+    def close(self) -> None:
+        self.gradebook.close()
+
+
+# --------------------------------------------------------------------------
+# A pool of writers, fed while the class is graded
+# --------------------------------------------------------------------------
+
+_WRITER: FeedbackWriter | None = None  # the writer of a pool process (one per process)
+
+
+#: Scheduling priority of the writer processes: below the main process, which records the copies one
+#: after the other (the run's critical path), and below the sandboxes; the pages use the spare CPU.
+WRITER_NICENESS = 10
+
+
+def _start_writer(config: Config, workspace: str) -> None:
+    global _WRITER
+    os.nice(WRITER_NICENESS)
+    _WRITER = FeedbackWriter(config, Path(workspace))
+
+
+def _write_in_pool(assignment: str, student: str) -> tuple[str, str, str | None]:
+    try:
+        _WRITER.write(assignment, student)
+        return assignment, student, None
+    except Exception as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
+        return assignment, student, f"{type(exc).__name__} : {str(exc)[:300]}"
+
+
+#: Why a page is missing when the process writing it was killed twice.
+WRITER_LOST = "le processus de génération des retours s'est arrêté"
+
+
+class Pages:
+    """Feedback pages written by ``processes`` warm writers while the main process records the next copies.
+
+    ``add`` hands a recorded copy over (only once its grades are committed); ``finish`` waits for
+    every page and returns the French reason of each page that could not be written. A writer
+    process that dies (killed from outside) loses no page: the pages it had not written are given
+    to new processes once; only a second loss leaves them unwritten.
+    """
+
+    def __init__(self, config: Config, workspace: Path, processes: int, context: Any = None) -> None:
+        # Never fork this process (it has threads); the warm server of the sandboxes, when there is one,
+        # already holds these modules.
+        self._context = context or multiprocessing.get_context("spawn")
+        self._processes = max(1, processes)
+        self._initargs = (config, str(workspace))
+        self._pool = self._new_pool()
+        self._futures: dict[tuple[str, str], Future] = {}
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self._processes, mp_context=self._context, initializer=_start_writer,
+                                   initargs=self._initargs)
+
+    def _submit(self, assignment: str, student: str) -> Future:
+        try:
+            return self._pool.submit(_write_in_pool, assignment, student)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False)
+            self._pool = self._new_pool()
+            return self._pool.submit(_write_in_pool, assignment, student)
+
+    def add(self, assignment: str, student: str) -> None:
+        self._futures[(student, assignment)] = self._submit(assignment, student)
+
+    def finish(self) -> dict[tuple[str, str], str]:
+        """Wait for every page; (student, assignment) -> French reason, for the pages not written."""
+        failures: dict[tuple[str, str], str] = {}
+        try:
+            for attempt in (1, 2):
+                lost = []
+                for key, future in self._futures.items():
+                    try:
+                        _, _, failure = future.result()
+                    except BrokenProcessPool:
+                        lost.append(key)
+                        continue
+                    if failure:
+                        failures[key] = failure
+                if not lost:
+                    break
+                if attempt == 1:
+                    self._pool.shutdown(wait=False)
+                    self._pool = self._new_pool()
+                    self._futures = {key: self._submit(key[1], key[0]) for key in lost}
+                else:
+                    failures.update({key: WRITER_LOST for key in lost})
+        finally:
+            self._pool.shutdown(wait=True)
+        return failures
+
+    def abandon(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
