@@ -128,10 +128,10 @@ lab-exchange:
 # tfgt-prof and tfgt-etu1…3, nbgrader's exchange /srv/nbgrader/exchange and the instructor's course;
 # see the README, « Une classe sur JupyterHub »). `make hub-remove` removes the accounts.
 hub: $(STAMP) labextension hub-proxy grade-deps
-	$(BIN)/python -m autograder.hub
+	$(BIN)/python -m coursetools.hub
 
 hub-remove: $(STAMP)
-	$(BIN)/python -m autograder.hub --supprimer
+	$(BIN)/python -m coursetools.hub --supprimer
 
 # Regenerate the student versions from source/ (instructors, after editing source/ or the checks):
 # the check library is copied beside each notebook first, so that a released folder runs anywhere.
@@ -145,7 +145,7 @@ demo: $(STAMP)
 
 # Re-execute the lessons and store their outputs (after editing course/).
 lessons: $(STAMP)
-	$(BIN)/python -m autograder.lessons
+	$(BIN)/python -m coursetools.lessons
 
 # Benchmark: stock nbgrader against the course's pipeline (not part of make test).
 # CLASSE=reelle: a realistic class (every copy complete, typical wrong answers); BENCH_FLAGS, e.g.

@@ -70,7 +70,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "autograder.nbgrader_ext.FrenchFeedback",
+    "autograder.grading.preprocessors.FrenchFeedback",
 ]
 # nbgrader's own template folder comes second: its `formgrade` template (JupyterLab's Formgrader
 # panel) is found there, while the course's `feedback` template comes first and wins. (Located

@@ -78,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
 
         from sqlalchemy.exc import SAWarning
 
-        from .grade import GradingError, run
+        from autograder.grading.pipeline import GradingError, run
 
         # nbgrader 0.9's gradebook code triggers this SQLAlchemy 2 warning on every copy; it is harmless
         # (the objects are saved through their other relationship) and only clutters the terminal.
         warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session", category=SAWarning)
-        from .summary import ProgressDisplay, print_summary
+        from autograder.grading.summary import ProgressDisplay, print_summary
 
         display = ProgressDisplay()
         try:
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         # A run with copies the grader could not judge is not complete: say so to scripts too.
         return 3 if result.failures else 0
     if args.command == "demo":
-        from .demo import build_demo, check_demo
+        from coursetools.demo import build_demo, check_demo
 
         if args.check:
             stale = check_demo()

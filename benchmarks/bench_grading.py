@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder.course import prepare_environment  # noqa: E402
-from autograder.demo import DEMO_ASSIGNMENT, demo_files  # noqa: E402
+from coursetools.demo import DEMO_ASSIGNMENT, demo_files  # noqa: E402
 
 NOTEBOOK = f"{DEMO_ASSIGNMENT}.ipynb"
 SLOW = '''
@@ -159,7 +159,7 @@ import json, sys, threading
 sys.path.insert(0, {repo!r})
 import psutil
 from pathlib import Path
-from autograder.grade import run
+from autograder.grading.pipeline import run
 
 me = psutil.Process()
 peaks = {{"principal": 0, "serveur": 0, "test": 0, "etudiant": 0, "retours": 0}}

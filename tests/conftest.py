@@ -36,7 +36,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory):
     """Grade the demo submissions once for the whole session (from a copy)."""
-    from autograder.grade import run
+    from autograder.grading.pipeline import run
 
     base = tmp_path_factory.mktemp("demo")
     submissions = base / "submitted"

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import checks
-from autograder.demo import strip_solution_markers
+from coursetools.demo import strip_solution_markers
 
 
 @dataclass

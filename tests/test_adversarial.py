@@ -21,9 +21,9 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.course import REPO_ROOT
-from autograder.demo import DEMO_ASSIGNMENT, demo_files
-from autograder.grade import run
-from autograder.sandbox import fast_path_available, sandbox_uids
+from coursetools.demo import DEMO_ASSIGNMENT, demo_files
+from autograder.grading.pipeline import run
+from autograder.execution.sandbox import fast_path_available, sandbox_uids
 
 from .conftest import tree_digest
 
@@ -629,7 +629,7 @@ def test_when_honest_submissions_are_graded_then_sandbox_and_stock_nbgrader_agre
 
 
 def test_when_the_sandbox_cannot_start_then_grading_is_refused_in_french(tmp_path, monkeypatch):
-    from autograder import grade
+    from autograder.grading import pipeline as grade
 
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)

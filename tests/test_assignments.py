@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 from autograder.course import REPO_ROOT, find_assignments
-from autograder.demo import check_demo
+from coursetools.demo import check_demo
 
 ASSIGNMENTS = find_assignments(REPO_ROOT / "source")
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
@@ -103,7 +103,7 @@ def test_when_plain_nbgrader_grades_solutions_and_blank_copies_then_full_marks_a
 
 def test_when_the_course_grader_grades_solutions_and_blank_copies_then_full_marks_and_zero(tmp_path):
     """The project's sandboxed grading: instructor versions score every automatic point, student versions 0."""
-    from autograder.grade import run
+    from autograder.grading.pipeline import run
 
     root = tmp_path / "rendus"
     for name, assignment in ASSIGNMENTS.items():

@@ -10,8 +10,8 @@ import dask
 import pytest
 from distributed import Client, LocalCluster
 
-from autograder import grade
-from autograder.cluster import package_digest
+from autograder.grading import pipeline as grade
+from autograder.execution.dask_backend import package_digest
 
 from .conftest import tree_digest
 from .test_grading import EXPECTED_DEMO_SCORES

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import GRADED, UNREADABLE
+from autograder.grading.pipeline import GRADED, UNREADABLE
 
 from .conftest import tree_digest
 
@@ -87,7 +87,7 @@ def test_when_out_is_an_nbgrader_course_then_plain_nbgrader_export_works(demo_ru
 
 
 def test_when_grading_twice_then_grades_are_identical(demo_run, tmp_path):
-    from autograder.grade import run
+    from autograder.grading.pipeline import run
 
     first = read_grades(demo_run["result"].grades_csv)
     again = run(demo_run["submissions"], demo_run["result"].workspace)

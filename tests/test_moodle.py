@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import moodle
-from autograder.identity import choose_worksheet, identify_folders
-from autograder.roster import Roster, Student
+from autograder.submissions import moodle
+from autograder.submissions.identity import choose_worksheet, identify_folders
+from autograder.submissions.roster import Roster, Student
 
 DOWNLOAD_TIME = (2026, 12, 5, 8, 30, 0)  # the morning after the deadline: every entry carries it
 
@@ -257,8 +257,8 @@ def test_when_worksheets_are_given_then_each_download_takes_its_own(tmp_path):
 # The round trip, end to end
 # --------------------------------------------------------------------------
 
-from autograder.demo import DEMO_ASSIGNMENT, demo_files  # noqa: E402
-from autograder.grade import run  # noqa: E402
+from coursetools.demo import DEMO_ASSIGNMENT, demo_files  # noqa: E402
+from autograder.grading.pipeline import run  # noqa: E402
 from autograder.model import Status  # noqa: E402
 
 from .conftest import tree_digest  # noqa: E402
@@ -367,7 +367,7 @@ def test_when_the_round_trip_ends_then_no_input_was_modified(round_trip):
 
 
 def test_when_a_worksheet_belongs_to_another_assignment_then_the_run_refuses(tmp_path, notebooks):
-    from autograder.grade import GradingError
+    from autograder.grading.pipeline import GradingError
 
     download = moodle_download(tmp_path / "d.zip", [(f"Marie Dupont_101_assignsubmission_file/{NOTEBOOK}",
                                                      notebooks["perfect"])])

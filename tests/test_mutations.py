@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from autograder.course import REPO_ROOT, find_assignments
-from autograder.demo import strip_solution_markers
+from coursetools.demo import strip_solution_markers
 
 from .mutants import Mutant, all_mutants
 from .nbrun import run_assignment

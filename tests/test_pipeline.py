@@ -16,8 +16,8 @@ import pytest
 from nbgrader.api import Gradebook, SubmittedAssignment
 
 from autograder.course import REPO_ROOT
-from autograder.demo import DEMO_ASSIGNMENT, demo_files
-from autograder.grade import GRADED, UNREADABLE, run
+from coursetools.demo import DEMO_ASSIGNMENT, demo_files
+from autograder.grading.pipeline import GRADED, UNREADABLE, run
 
 from .conftest import tree_digest
 
@@ -246,7 +246,7 @@ def test_when_a_run_is_repeated_then_grades_are_identical_and_nothing_is_duplica
 
 
 def test_when_a_run_is_interrupted_then_the_next_run_resumes(tmp_path, notebooks, monkeypatch):
-    from autograder import grade
+    from autograder.grading import pipeline as grade
 
     root = tmp_path / "rendus"
     for student, kind in (("a", "perfect"), ("b", "partial"), ("c", "blank")):
@@ -371,7 +371,7 @@ def test_when_the_gradebook_is_postgresql_then_grading_and_exports_work(tmp_path
 def test_when_an_assignment_changes_after_grading_into_postgresql_then_the_run_refuses(
     tmp_path, notebooks, postgres_url
 ):
-    from autograder.grade import GradingError
+    from autograder.grading.pipeline import GradingError
 
     root = tmp_path / "rendus"
     write_submission(root, "a", notebooks["perfect"])

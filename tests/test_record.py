@@ -12,11 +12,11 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
-from autograder import executor
-from autograder.demo import DEMO_ASSIGNMENT
-from autograder.grade import load_config, run
+from autograder.execution import preprocessor as executor
+from coursetools.demo import DEMO_ASSIGNMENT
+from autograder.grading.pipeline import load_config, run
 from autograder.model import Status
-from autograder.record import Recorder
+from autograder.grading.record import Recorder
 
 from .test_pipeline import NOTEBOOK, course_with_config, notebooks, write_submission  # noqa: F401 - a fixture
 
@@ -166,7 +166,7 @@ def test_when_one_copy_cannot_be_recorded_then_it_is_a_grading_failure_and_the_b
 
 
 def test_when_pages_are_written_by_a_warm_writer_then_they_are_those_of_nbgrader_generate_feedback(graded, tmp_path):
-    from autograder.feedback import FeedbackWriter
+    from autograder.grading.feedback import FeedbackWriter
 
     base, course = graded
     stock, ours = tmp_path / "stock", tmp_path / "ours"

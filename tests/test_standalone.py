@@ -22,7 +22,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.course import REPO_ROOT, TF_QUIET_ENV, find_assignments
-from autograder.demo import _answer, _solutions
+from coursetools.demo import _answer, _solutions
 
 ASSIGNMENTS = sorted(find_assignments(REPO_ROOT / "release"))
 BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)

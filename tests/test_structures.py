@@ -18,12 +18,12 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import notebook_io
-from autograder.collect import check_notebook_bytes, collect
+from autograder.submissions import notebook_io
+from autograder.submissions.collect import check_notebook_bytes, collect
 from autograder.course import REPO_ROOT, find_assignments
-from autograder.demo import DEMO_ASSIGNMENT, demo_files
-from autograder.executor import rebuild, rebuild_bytes
-from autograder.grade import GRADED, UNREADABLE, run
+from coursetools.demo import DEMO_ASSIGNMENT, demo_files
+from autograder.execution.preprocessor import rebuild, rebuild_bytes
+from autograder.grading.pipeline import GRADED, UNREADABLE, run
 
 from .conftest import tree_digest
 from .test_french import typography_errors

@@ -17,10 +17,10 @@ import sys
 import nbformat
 import pytest
 
-from autograder import tester
+from autograder.execution import tester
 from autograder.course import REPO_ROOT
-from autograder.demo import strip_solution_markers
-from autograder.executor import cell_roles
+from coursetools.demo import strip_solution_markers
+from autograder.execution.preprocessor import cell_roles
 
 from .nbrun import run_assignment
 from .test_mutations import ASSIGNMENTS, assignment_of

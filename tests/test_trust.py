@@ -20,10 +20,10 @@ import psutil
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import workspace as ws
+from autograder.grading import workspace as ws
 from autograder.course import REPO_ROOT
-from autograder.demo import DEMO_ASSIGNMENT, demo_files
-from autograder.grade import GradingError, grader_digest, load_config, run
+from coursetools.demo import DEMO_ASSIGNMENT, demo_files
+from autograder.grading.pipeline import GradingError, grader_digest, load_config, run
 from autograder.model import Status
 
 from .conftest import tree_digest
@@ -321,7 +321,7 @@ def test_when_a_run_holds_the_folder_then_a_second_run_refuses(tmp_path, noteboo
 WARM_SERVER_THREADS = """
 import json, os, sys, time
 from multiprocessing import forkserver
-from autograder import executor
+from autograder.execution import preprocessor as executor
 executor.warm_up()
 server = forkserver._forkserver._forkserver_pid
 deadline = time.time() + 120

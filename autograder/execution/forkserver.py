@@ -16,7 +16,7 @@ def context():
     """The forkserver that test processes are forked from (started once, TensorFlow preloaded)."""
     global _CONTEXT
     if _CONTEXT is None:
-        from .course import prepare_environment
+        from autograder.course import prepare_environment
 
         prepare_environment()  # inherited by the server: quiet TensorFlow, no OpenBLAS thread
         _CONTEXT = multiprocessing.get_context("forkserver")
@@ -27,7 +27,7 @@ def context():
         # The feedback pages are written by processes forked from the same server: nbgrader and nbconvert
         # are imported there once too.
         _CONTEXT.set_forkserver_preload(
-            ["autograder.tester", "tensorflow", "IPython.core.interactiveshell", "autograder.feedback"])
+            ["autograder.execution.tester", "tensorflow", "IPython.core.interactiveshell", "autograder.grading.feedback"])
     return _CONTEXT
 
 

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .checks import format_number
-from .model import RunResult, Status
+from autograder.checks import format_number
+from autograder.model import RunResult, Status
 
 
 class ProgressDisplay:

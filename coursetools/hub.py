@@ -5,13 +5,13 @@ private home folder), nbgrader's exchange shared by the class, and the instructo
 copy of the course in the instructor's home, private), releases the assignments through the
 exchange as the instructor, then starts JupyterHub with hub/jupyterhub_config.py.
 
-    python -m autograder.hub                 # the demonstration class, then the hub
-    python -m autograder.hub --supprimer     # removes the demonstration accounts and homes
+    python -m coursetools.hub                 # the demonstration class, then the hub
+    python -m coursetools.hub --supprimer     # removes the demonstration accounts and homes
 
 And, for the instructor, from their course: the feedback pages of a grading run, put where
 `nbgrader release_feedback` takes them.
 
-    python -m autograder.hub --retours build/correction
+    python -m coursetools.hub --retours build/correction
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course import REPO_ROOT, TF_QUIET_ENV
+from autograder.course import REPO_ROOT, TF_QUIET_ENV
 
 #: Accounts of the demonstration class all start with this prefix (the course's initials).
 PREFIX = "tfgt-"
@@ -165,7 +165,7 @@ def stage_feedback(course: Path, grading: Path) -> tuple[list[str], list[str]]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.hub",
+        prog="python -m coursetools.hub",
         description="Classe de démonstration sur le JupyterHub du cours (comptes Unix, échange de nbgrader, cours de "
                     "l'enseignant·e), puis lancement du JupyterHub. À lancer en root.",
     )

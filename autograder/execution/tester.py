@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 
-from . import checks, protocol, sandbox
+from autograder import checks
+from autograder.execution import protocol
+from autograder.execution import sandbox
 
 #: Largest answer accepted from the student's process for one call.
 MAX_ANSWER = 16 * 1024 * 1024
@@ -404,7 +406,7 @@ def serve_one(connection, student_id: str, settings: Settings) -> None:
 
 def preload() -> None:
     """Imports shared by every test process (done once, before forking)."""
-    from .course import prepare_environment
+    from autograder.course import prepare_environment
 
     prepare_environment()
     import tensorflow  # noqa: F401

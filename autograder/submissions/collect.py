@@ -18,9 +18,11 @@ from typing import Callable, Sequence
 
 import nbformat
 
-from . import identity, moodle, notebook_io
-from .course import Assignment, identify
-from .roster import Roster, Student, slug
+from autograder.submissions import identity
+from autograder.submissions import moodle
+from autograder.submissions import notebook_io
+from autograder.course import Assignment, identify
+from autograder.submissions.roster import Roster, Student, slug
 
 #: Default size limit of one submitted notebook.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024

@@ -30,9 +30,10 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Int
 
-from . import notebook_io, tester
-from .forkserver import context as _context  # the warm server (started before nbgrader is imported)
-from .forkserver import warm_up  # noqa: F401 - kept here for callers
+from autograder.submissions import notebook_io
+from autograder.execution import tester
+from autograder.execution.forkserver import context as _context  # the warm server (started before nbgrader is imported)
+from autograder.execution.forkserver import warm_up  # noqa: F401 - kept here for callers
 
 MISSING_ANSWER = notebook_io.MISSING_ANSWER
 
@@ -134,7 +135,7 @@ class Execution:
 
 def settings_from(config) -> tuple["tester.Settings", float]:
     """The sandbox settings configured for SandboxedExecute (nbgrader_config.py)."""
-    from .sandbox import Limits
+    from autograder.execution.sandbox import Limits
 
     configured = SandboxedExecute(config=config)
     return tester.Settings(

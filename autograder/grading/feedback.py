@@ -32,7 +32,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
 from traitlets.config import Config
 
-_QUIET = logging.getLogger("autograder.feedback")
+_QUIET = logging.getLogger("autograder.grading.feedback")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 

@@ -38,8 +38,8 @@ def package_digest() -> str:
     """A digest of the autograder package's code: the workers must run the same version."""
     digest = hashlib.sha256()
     folder = Path(autograder.__file__).resolve().parent
-    for path in sorted(folder.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -47,8 +47,8 @@ def worker_status() -> dict[str, Any]:
     """Run on each worker before grading: can it grade, with the same code as ours?"""
     import multiprocessing
 
-    from . import sandbox
-    from .course import prepare_environment
+    from autograder.execution import sandbox
+    from autograder.course import prepare_environment
 
     prepare_environment()
     status: dict[str, Any] = {"digest": package_digest(), "problem": None}
@@ -74,7 +74,7 @@ def run_remote(roles_json: str, student: str, settings: Any, timeout: float) -> 
     import dataclasses
     import queue
 
-    from . import executor
+    from autograder.execution import preprocessor as executor
 
     global _LOCAL_SLOTS
     if _LOCAL_SLOTS is None:
@@ -174,7 +174,7 @@ class Cluster:
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker is a grading failure, never a grade
-                from .executor import Execution
+                from autograder.execution.preprocessor import Execution
 
                 result = Execution(None, f"le worker Dask chargé de ce rendu a échoué ({type(exc).__name__} : {exc}).", True)
             future.release()

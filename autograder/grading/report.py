@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from .checks import format_number
+from autograder.checks import format_number
 
-from .model import Status
+from autograder.model import Status
 
 if TYPE_CHECKING:
-    from .model import RunResult
+    from autograder.model import RunResult
 
 NBSP = "\u00a0"
 
@@ -191,7 +191,7 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
     late = [o for o in result.outcomes if o.late_seconds > 0]
     if late:
         body.append("<h2>Rendus en retard</h2><table><tr><th>Devoir</th><th>Étudiant·e</th><th>Retard</th></tr>")
-        from .record import duration as _duration
+        from autograder.grading.record import duration as _duration
 
         for outcome in late:
             body.append(f"<tr><td>{html.escape(outcome.assignment)}</td><td>{html.escape(outcome.student_id)}</td>"

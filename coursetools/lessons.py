@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .course import REPO_ROOT, prepare_environment
+from autograder.course import REPO_ROOT, prepare_environment
 
 RAISES = "NBVAL_RAISES_EXCEPTION"
 RAISES_TAG = "raises-exception"

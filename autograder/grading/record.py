@@ -59,14 +59,14 @@ from nbgrader.preprocessors import (
 from sqlalchemy.orm import scoped_session, sessionmaker
 from traitlets.config import Config
 
-from . import checks
-from .model import Outcome, Status
+from autograder import checks
+from autograder.model import Outcome, Status
 
 #: A batch is committed when it holds this many copies, or when it is this old (seconds).
 BATCH_COPIES = 64
 BATCH_SECONDS = 1.0
 
-_QUIET = logging.getLogger("autograder.record")
+_QUIET = logging.getLogger("autograder.grading.record")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 

@@ -17,8 +17,8 @@ from nbgrader.preprocessors import IgnorePattern
 from nbgrader.utils import determine_grade, is_grade, is_solution
 from traitlets.config import Config
 
-from . import executor
-from .checks import format_number
+from autograder.execution import preprocessor as executor
+from autograder.checks import format_number
 
 #: The student id the solution is graded under (it seeds the hidden tests' inputs like any other id).
 CANARY_ID = "solution-de-reference"

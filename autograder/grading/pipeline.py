@@ -24,12 +24,12 @@ from dateutil import parser as date_parser
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .collect import CollectError, Problem, collect
-from .course import REPO_ROOT, find_assignments, prepare_environment
-from .model import Outcome, RunResult, Status
-from .roster import Roster, RosterError
-from .settings import Grading
-from .workspace import JOURNAL, Lock, WorkspaceError, check_location, claim
+from autograder.submissions.collect import CollectError, Problem, collect
+from autograder.course import REPO_ROOT, find_assignments, prepare_environment
+from autograder.model import Outcome, RunResult, Status
+from autograder.submissions.roster import Roster, RosterError
+from autograder.grading.config import Grading
+from autograder.grading.workspace import JOURNAL, Lock, WorkspaceError, check_location, claim
 
 # The three outcomes (kept under their former names for scripts that import them).
 GRADED = Status.GRADED
@@ -50,7 +50,7 @@ ProgressCallback = Callable[[str, str], None]
 #: and generate_assignment has checked source/ just before. It cost a fifth of nbgrader's time per copy
 #: (a JSON-schema check of the schema itself for every cell).
 SANDBOXED_AUTOGRADE = [
-    "autograder.executor.SandboxedExecute",
+    "autograder.execution.preprocessor.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -281,15 +281,15 @@ def run(
         raise GradingError("La répartition sur une grappe Dask (--scheduler) n'existe qu'avec le bac à sable.")
     remote = None
     if sandboxed and scheduler:
-        from .cluster import Cluster, ClusterError
+        from autograder.execution.dask_backend import Cluster, ClusterError
 
         try:
             remote = Cluster.connect(scheduler)
         except ClusterError as exc:
             raise GradingError(f"Correction refusée : {exc}") from None
     elif sandboxed:
-        from . import sandbox
-        from .forkserver import warm_up
+        from autograder.execution import sandbox
+        from autograder.execution.forkserver import warm_up
 
         try:
             sandbox.check()
@@ -342,7 +342,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
-    from .workspace import reset as reset_workspace
+    from autograder.grading.workspace import reset as reset_workspace
 
     if options.reset:
         reset_workspace(workspace)
@@ -373,13 +373,13 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
     limit = options.max_bytes if options.max_bytes is not None else int(settings.max_file_size_mb * 1024 * 1024)
     transform = None
     if options.sandboxed:
-        from .executor import rebuild_bytes
+        from autograder.execution.preprocessor import rebuild_bytes
 
         # Only the answers of each copy reach nbgrader: tests, points and metadata come from source/.
         def transform(raw: bytes, name: str, notebook: str) -> bytes:
             return rebuild_bytes(workspace / "source" / name / notebook, raw)
 
-    from .moodle import WorksheetError, read_worksheet
+    from autograder.submissions.moodle import WorksheetError, read_worksheet
 
     try:
         worksheets = [read_worksheet(path) for path in options.moodle_worksheets]
@@ -427,7 +427,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
         # generates the assignments here; no student is touched before its verdict.
         from concurrent.futures import ThreadPoolExecutor
 
-        from .canary import check
+        from autograder.grading.canary import check
 
         background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="canary")
         canary = background.submit(
@@ -442,7 +442,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
         if not generated["success"]:
             raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
     if canary is not None:
-        from .canary import CanaryError
+        from autograder.grading.canary import CanaryError
 
         try:
             result.canary_seconds = canary.result()
@@ -469,7 +469,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
         # The costly part (running the code, in sandboxes) runs for the next submissions on every core
         # (or on a Dask cluster) while nbgrader records each finished one here: a single writer to the
         # gradebook.
-        from .executor import precompute
+        from autograder.execution.preprocessor import precompute
 
         jobs = [
             (student, name, workspace / "source" / name / notebook, workspace / "submitted" / student / name / notebook)
@@ -508,9 +508,9 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
                 "seront corrigées."
             )
 
-    from .executor import restore, take
-    from .feedback import Pages
-    from .record import Recorder, read_outcome
+    from autograder.execution.preprocessor import restore, take
+    from autograder.grading.feedback import Pages
+    from autograder.grading.record import Recorder, read_outcome
 
     pages = Pages(config, workspace, feedback_processes(options.workers, len(collection.ready)),
                   context=_warm_context(options))
@@ -572,7 +572,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
                 Outcome(problem.student_id, problem.assignment, 0.0, max_score, Status.REJECTED, problem.message, page)
             )
 
-    from .export import export_grades, export_moodle
+    from autograder.grading.export import export_grades, export_moodle
 
     outcomes_by_key = {(o.student_id, o.assignment): o for o in result.outcomes}
     export_grades(api.coursedir.db_url, result.grades_csv, used, outcomes_by_key)
@@ -589,7 +589,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
     stages["export"] = time.perf_counter() - mark
     mark = time.perf_counter()
     if options.report:
-        from .report import write_report
+        from autograder.grading.report import write_report
 
         result.report = write_report(result, api.coursedir.db_url, workspace / "rapport.html")
     stages["report"] = time.perf_counter() - mark
@@ -610,7 +610,7 @@ def _warm_context(options: "_Options"):
     """Where the feedback processes start from: the sandboxes' warm server when this run has one (it holds
     nbgrader and nbconvert already), otherwise fresh interpreters."""
     if options.sandboxed and options.remote is None:
-        from .forkserver import context
+        from autograder.execution.forkserver import context
 
         return context()
     return None

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .moodle import ANONYMOUS, DEFAULT_GROUP, MoodleFile, Worksheet, folder_name_key
-from .roster import Roster, Student, slug
+from autograder.submissions.moodle import ANONYMOUS, DEFAULT_GROUP, MoodleFile, Worksheet, folder_name_key
+from autograder.submissions.roster import Roster, Student, slug
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from .model import Outcome, Status
+from autograder.model import Outcome, Status
 
 if TYPE_CHECKING:
-    from .settings import Grading
+    from autograder.grading.config import Grading
 
 #: nbgrader export's columns, then ours.
 COLUMNS = [
@@ -112,7 +112,7 @@ def _points(gradebook: Gradebook, assignment: str, student: str) -> tuple[float,
 
 def feedback_comment(outcome: Outcome, points, max_score: float, moodle_max: str) -> str:
     """A short French comment for Moodle: the score and the points of each question (no internal remark)."""
-    from .checks import format_number
+    from autograder.checks import format_number
 
     if outcome.status is Status.REJECTED:
         return f"Rendu rejeté, note 0 : {outcome.message}"
@@ -145,7 +145,7 @@ def export_moodle(
     """
     from decimal import Decimal
 
-    from . import moodle
+    from autograder.submissions import moodle
 
     result = MoodleExport()
     sheets = {sheet.path: sheet for sheet in worksheets or []}

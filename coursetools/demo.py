@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import REPO_ROOT
+from autograder.course import REPO_ROOT
 
 DEMO_ASSIGNMENT = "ex01_premiers-pas"
 DEMO_DIR = REPO_ROOT / "demo" / "submitted"

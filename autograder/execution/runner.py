@@ -51,7 +51,8 @@ def _error(exc: BaseException) -> dict:
 def main(read_fd: int = READ_FD, write_fd: int = WRITE_FD) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from autograder import checks, protocol
+    from autograder import checks
+    from autograder.execution import protocol
 
     # Bound before any student code runs: rebinding the module's names later changes nothing here.
     observe_tape, source_with_helpers = checks.observe_tape, checks.source_with_helpers

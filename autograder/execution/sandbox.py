@@ -118,7 +118,7 @@ def command(python: str | None = None, fds: tuple[int, int] = (3, 4)) -> list[st
         inner = []
     python = python or sys.executable
     # -I: no PYTHON* variable, no user site folder, no current folder on sys.path.
-    return args + ["--", *inner, python, "-I", "-c", f"from autograder.runner import main; main({fds[0]}, {fds[1]})"]
+    return args + ["--", *inner, python, "-I", "-c", f"from autograder.execution.runner import main; main({fds[0]}, {fds[1]})"]
 
 
 def start(limits: Limits = Limits()) -> tuple[subprocess.Popen, int, int]:
@@ -283,7 +283,7 @@ def fork_runner(limits: Limits = Limits(), slot: int = 0) -> tuple[int, int, int
             if os.getppid() != parent:
                 os._exit(0)
             _enter_sandbox(to_runner_r, from_runner_w, limits, SLOT_UID_BASE + slot)
-            from .runner import main
+            from autograder.execution.runner import main
 
             main()
         finally:

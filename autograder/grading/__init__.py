@@ -1,0 +1,1 @@
+"""The grading pipeline: collect, prepare, execute, record, feedback, export, report."""

@@ -1,0 +1,1 @@
+"""Tools of the course itself (demonstration submissions, lessons, demonstration hub); not part of the grader."""
