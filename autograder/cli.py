@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from sqlalchemy.exc import SAWarning
 
-        from autograder.grading.pipeline import GradingError, run
+        from autograder.grading.errors import GradingError
+        from autograder.grading.pipeline import run
 
         # nbgrader 0.9's gradebook code triggers this SQLAlchemy 2 warning on every copy; it is harmless
         # (the objects are saved through their other relationship) and only clutters the terminal.
@@ -104,7 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         # A run with copies the grader could not judge is not complete: say so to scripts too.
         return 3 if result.failures else 0
     if args.command == "demo":
-        from coursetools.demo import build_demo, check_demo
+        try:
+            from coursetools.demo import build_demo, check_demo
+        except ImportError:
+            print("La commande « demo » se lance depuis le dépôt du cours (elle utilise son dossier coursetools/).",
+                  file=sys.stderr)
+            return 2
 
         if args.check:
             stale = check_demo()

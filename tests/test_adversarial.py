@@ -726,7 +726,7 @@ def test_when_the_sandbox_has_no_pid_namespace_then_the_process_detectors_see_th
         "import json, sys\n"
         "from autograder import sandbox, tester\n"
         "sandbox.CLONE_NEWPID = 0  # the defence switched off\n"
-        "print(tester.run_cells(sys.stdin.read(), 'sans-espace-de-pid', tester.Settings(cell_timeout=30)))\n"
+        "print(tester.run_cells(sys.stdin.read(), 'sans-espace-de-pid', tester.RunParameters(cell_timeout=30)))\n"
     )
     since = _clock()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.pipeline import GRADED, UNREADABLE
+from autograder.model import Status
 
 from .conftest import tree_digest
 
@@ -37,9 +37,9 @@ def test_when_demo_is_graded_then_each_student_gets_the_expected_score(demo_run)
 def test_when_demo_is_graded_then_the_summary_matches_the_csv(demo_run):
     outcomes = {o.student_id: o for o in demo_run["result"].outcomes}
     assert {k: o.score for k, o in outcomes.items()} == EXPECTED_DEMO_SCORES
-    assert outcomes["demo-illisible"].status == UNREADABLE
+    assert outcomes["demo-illisible"].status == Status.REJECTED
     assert "JSON invalide" in outcomes["demo-illisible"].message
-    assert all(outcomes[s].status == GRADED for s in ("demo-parfait", "demo-partiel", "demo-vierge"))
+    assert all(outcomes[s].status == Status.GRADED for s in ("demo-parfait", "demo-partiel", "demo-vierge"))
 
 
 def test_when_a_file_is_malformed_then_it_gets_a_french_feedback_page(demo_run):

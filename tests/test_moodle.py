@@ -367,7 +367,7 @@ def test_when_the_round_trip_ends_then_no_input_was_modified(round_trip):
 
 
 def test_when_a_worksheet_belongs_to_another_assignment_then_the_run_refuses(tmp_path, notebooks):
-    from autograder.grading.pipeline import GradingError
+    from autograder.grading.errors import GradingError
 
     download = moodle_download(tmp_path / "d.zip", [(f"Marie Dupont_101_assignsubmission_file/{NOTEBOOK}",
                                                      notebooks["perfect"])])

@@ -17,7 +17,8 @@ from nbgrader.api import Gradebook, SubmittedAssignment
 
 from autograder.course import REPO_ROOT
 from coursetools.demo import DEMO_ASSIGNMENT, demo_files
-from autograder.grading.pipeline import GRADED, UNREADABLE, run
+from autograder.grading.pipeline import run
+from autograder.model import Status
 
 from .conftest import tree_digest
 
@@ -105,7 +106,7 @@ def moodle_run(tmp_path_factory, notebooks):
 def test_when_a_moodle_zip_is_graded_then_names_are_matched_to_the_class_list(moodle_run):
     outcomes = {o.student_id: o for o in moodle_run["result"].outcomes}
     assert {"mdupont", "pmartin", "ldurand", "jpetit", "ana-roux-105"} == set(outcomes)
-    assert outcomes["mdupont"].score == FULL_AUTO and outcomes["mdupont"].status == GRADED
+    assert outcomes["mdupont"].score == FULL_AUTO and outcomes["mdupont"].status == Status.GRADED
     assert "absent de la liste" in outcomes["ana-roux-105"].message
 
 
@@ -117,13 +118,13 @@ def test_when_a_student_submitted_several_versions_then_the_latest_is_graded(moo
 
 def test_when_a_file_is_not_a_notebook_then_it_scores_zero_with_a_french_reason(moodle_run):
     outcome = next(o for o in moodle_run["result"].outcomes if o.student_id == "ldurand")
-    assert (outcome.score, outcome.status) == (0.0, UNREADABLE)
+    assert (outcome.score, outcome.status) == (0.0, Status.REJECTED)
     assert "format non pris en charge" in outcome.message and "rapport.pdf" in outcome.message
 
 
 def test_when_a_notebook_is_renamed_then_it_scores_zero_with_a_french_reason(moodle_run):
     outcome = next(o for o in moodle_run["result"].outcomes if o.student_id == "jpetit")
-    assert (outcome.score, outcome.status) == (0.0, UNREADABLE)
+    assert (outcome.score, outcome.status) == (0.0, Status.REJECTED)
     assert "sans le renommer" in outcome.message and "copie.ipynb" in outcome.message
 
 
@@ -193,7 +194,7 @@ def test_when_submissions_are_broken_then_each_gets_a_reason_and_the_batch_goes_
         expected["autre-devoir"] = f"carnet du devoir « {others[0]} »"
     for student, reason in expected.items():
         outcome = outcomes[student]
-        assert (outcome.score, outcome.status) == (0.0, UNREADABLE), student
+        assert (outcome.score, outcome.status) == (0.0, Status.REJECTED), student
         assert reason in outcome.message.replace("\u00a0", " "), (student, outcome.message)
         assert (tmp_path / "out" / "feedback" / student).is_dir(), student
     assert tree_digest(root) == before
@@ -371,7 +372,7 @@ def test_when_the_gradebook_is_postgresql_then_grading_and_exports_work(tmp_path
 def test_when_an_assignment_changes_after_grading_into_postgresql_then_the_run_refuses(
     tmp_path, notebooks, postgres_url
 ):
-    from autograder.grading.pipeline import GradingError
+    from autograder.grading.errors import GradingError
 
     root = tmp_path / "rendus"
     write_submission(root, "a", notebooks["perfect"])

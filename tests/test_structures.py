@@ -23,7 +23,8 @@ from autograder.submissions.collect import check_notebook_bytes, collect
 from autograder.course import REPO_ROOT, find_assignments
 from coursetools.demo import DEMO_ASSIGNMENT, demo_files
 from autograder.execution.preprocessor import rebuild, rebuild_bytes
-from autograder.grading.pipeline import GRADED, UNREADABLE, run
+from autograder.grading.pipeline import run
+from autograder.model import Status
 
 from .conftest import tree_digest
 from .test_french import typography_errors
@@ -479,7 +480,7 @@ def structures_run(tmp_path_factory):
     with Gradebook(f"sqlite:///{result.workspace / 'gradebook.db'}") as gradebook:
         scores = {}
         for outcome in result.outcomes:
-            if outcome.status == GRADED:
+            if outcome.status == Status.GRADED:
                 submission = gradebook.find_submission(DEMO_ASSIGNMENT, outcome.student_id)
                 scores[outcome.student_id] = {
                     g.name: (g.auto_score, g.needs_manual_grade) for nb in submission.notebooks for g in nb.grades
@@ -495,16 +496,16 @@ def structures_run(tmp_path_factory):
 
 def test_when_every_structure_is_graded_then_the_control_copy_gets_full_marks(structures_run):
     control = structures_run["outcomes"]["temoin-correct"]
-    assert (control.status, control.score) == (GRADED, FULL_AUTO), control.message
+    assert (control.status, control.score) == (Status.GRADED, FULL_AUTO), control.message
     plain = structures_run["outcomes"]["memes-reponses-en-clair"]
-    assert plain.status == GRADED and 0.0 < plain.score < FULL_AUTO  # a score that tells answers apart
+    assert plain.status == Status.GRADED and 0.0 < plain.score < FULL_AUTO  # a score that tells answers apart
 
 
 @pytest.mark.parametrize("name", sorted(GRADED_AS_PLAIN))
 def test_when_answers_can_be_found_then_the_odd_copy_gets_the_score_of_the_plain_one(structures_run, name):
     outcome = structures_run["outcomes"][name]
     plain = structures_run["outcomes"]["memes-reponses-en-clair"]
-    assert (outcome.status, outcome.score) == (GRADED, plain.score), outcome.message
+    assert (outcome.status, outcome.score) == (Status.GRADED, plain.score), outcome.message
     assert structures_run["scores"][name] == structures_run["scores"]["memes-reponses-en-clair"]
 
 
@@ -524,7 +525,7 @@ def test_when_bytes_were_not_utf8_then_the_graded_outcome_says_so(structures_run
 @pytest.mark.parametrize("name", sorted(REJECTED))
 def test_when_no_answer_can_be_found_then_the_copy_is_rejected_with_a_french_page(structures_run, name):
     outcome = structures_run["outcomes"][name]
-    assert (outcome.status, outcome.score) == (UNREADABLE, 0.0)
+    assert (outcome.status, outcome.score) == (Status.REJECTED, 0.0)
     assert REJECTED[name][1] in _clean(outcome.message), outcome.message
     page = structures_run["workspace"] / "feedback" / name / DEMO_ASSIGNMENT / f"{Path(NOTEBOOK).stem}.html"
     assert REJECTED[name][1] in _clean(html.unescape(page.read_text(encoding="utf-8")))

@@ -272,9 +272,9 @@ def graded_in_the_sandbox(prefix: str, answers: dict[str, str]) -> dict[str, tup
 def serve() -> None:
     """Grade the cells read on stdin as the grader's test process does; print the outputs."""
     tester.preload()
-    runner = tester.start_runner(tester.Settings(cell_timeout=120))
+    runner = tester.start_runner(tester.RunParameters(cell_timeout=120))
     cells_json = sys.stdin.read()
-    sys.stdout.write(tester.run_cells(cells_json, STUDENT, tester.Settings(cell_timeout=120), runner))
+    sys.stdout.write(tester.run_cells(cells_json, STUDENT, tester.RunParameters(cell_timeout=120), runner))
 
 
 def expectations_hold(graded: dict[str, tuple[float, str]], cases, points: dict[str, float]) -> None:

@@ -23,7 +23,10 @@ from nbgrader.api import Gradebook
 from autograder.grading import workspace as ws
 from autograder.course import REPO_ROOT
 from coursetools.demo import DEMO_ASSIGNMENT, demo_files
-from autograder.grading.pipeline import GradingError, grader_digest, load_config, run
+from autograder.grading.config import load_config
+from autograder.grading.errors import GradingError
+from autograder.grading.journal import grader_digest
+from autograder.grading.pipeline import run
 from autograder.model import Status
 
 from .conftest import tree_digest
@@ -321,8 +324,8 @@ def test_when_a_run_holds_the_folder_then_a_second_run_refuses(tmp_path, noteboo
 WARM_SERVER_THREADS = """
 import json, os, sys, time
 from multiprocessing import forkserver
-from autograder.execution import preprocessor as executor
-executor.warm_up()
+from autograder.execution.forkserver import warm_up
+warm_up()
 server = forkserver._forkserver._forkserver_pid
 deadline = time.time() + 120
 while time.time() < deadline and "libtensorflow_framework" not in open(f"/proc/{server}/maps").read():

@@ -22,7 +22,8 @@ import hashlib
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from concurrent.futures import Future
+from typing import Any
 
 import autograder
 
@@ -69,12 +70,12 @@ _LOCAL_SLOTS: Any = None
 _SLOTS_LOCK = threading.Lock()
 
 
-def run_remote(roles_json: str, student: str, settings: Any, timeout: float) -> Any:
-    """Run on a worker: one rebuilt notebook in a fresh sandbox (see executor.execute); an Execution."""
+def run_remote(roles_json: str, student: str, parameters: Any, timeout: float) -> Any:
+    """Run on a worker: one rebuilt notebook in a fresh sandbox (see execute.execute); an Execution."""
     import dataclasses
     import queue
 
-    from autograder.execution import preprocessor as executor
+    from autograder.execution.execute import execute
 
     global _LOCAL_SLOTS
     if _LOCAL_SLOTS is None:
@@ -87,7 +88,7 @@ def run_remote(roles_json: str, student: str, settings: Any, timeout: float) -> 
                 _LOCAL_SLOTS = slots
     slot = _LOCAL_SLOTS.get()
     try:
-        return executor.execute(roles_json, student, dataclasses.replace(settings, slot=slot), timeout)
+        return execute(roles_json, student, dataclasses.replace(parameters, slot=slot), timeout)
     finally:
         _LOCAL_SLOTS.put(slot)
 
@@ -96,7 +97,10 @@ class Cluster:
     """A connection to a Dask scheduler whose workers are ready to grade."""
 
     def __init__(self, client: Any, threads: int) -> None:
-        self.client, self.threads = client, threads
+        self.client = client
+        #: Notebooks the workers run at a time (their threads): the backend's slots.
+        self.slots = threads
+        self._remote: dict[Future, Any] = {}
 
     @classmethod
     def connect(cls, address: str, timeout: float = 10.0) -> "Cluster":
@@ -128,60 +132,28 @@ class Cluster:
         threads = sum(int(info.get("nthreads", 1)) for info in workers.values()) or 1
         return cls(client, threads)
 
-    def run(
-        self, jobs: Iterable[Any], prepare: Callable[[Any], str], key: Callable[[str, str], str],
-        settings: Any, timeout: float,
-    ) -> Iterator[tuple[tuple[str, str], str | None, Any]]:
-        """Yield ((student, assignment), key, Execution) as the workers finish (key None: unreadable).
+    def start(self, roles_json: str, job: Any, parameters: Any, timeout: float) -> Future:
+        """Send one prepared notebook to the cluster; a Future of its Execution (a lost worker: a grading failure)."""
+        key = hashlib.sha256(f"{job.student}/{job.assignment}/{job.submitted}".encode()).hexdigest()[:16]
+        remote = self.client.submit(run_remote, roles_json, job.student, parameters, timeout, pure=False,
+                                    key=f"copie-{key}")
+        done: Future = Future()
+        self._remote[done] = remote  # a Dask future that is dropped is cancelled: keep it until it ends
 
-        A few submissions per worker thread are in flight at a time: the class is not
-        sent all at once.
-        """
-        from distributed import as_completed
-
-        window = 2 * self.threads
-        remaining = iter(jobs)
-        submitted = as_completed(loop=self.client.loop)
-        meta: dict[Any, tuple[tuple[str, str], str]] = {}
-
-        def submit_next() -> bool:
-            """Send the next readable copy to the cluster; False when none is left."""
-            while True:
-                job = next(remaining, None)
-                if job is None:
-                    return False
-                student, assignment = job[0], job[1]
-                roles_json = prepare(job)
-                if roles_json is not None:
-                    break
-                unreadable.append((student, assignment))  # nbgrader reports it on this machine
-            future = self.client.submit(
-                run_remote, roles_json, student, settings, timeout, pure=False,
-                key=f"copie-{hashlib.sha256(f'{student}/{assignment}/{job[3]}'.encode()).hexdigest()[:16]}",
-            )
-            meta[future] = ((student, assignment), key(student, roles_json))
-            submitted.add(future)
-            return True
-
-        unreadable: list[tuple[str, str]] = []
-        for _ in range(window):
-            if not submit_next():
-                break
-        while unreadable:
-            yield unreadable.pop(), None, None
-        for future in submitted:
-            identity, digest = meta.pop(future)
+        def relay(finished: Any) -> None:
             try:
-                result = future.result()
+                done.set_result(finished.result())
             except Exception as exc:  # noqa: BLE001 - a lost worker is a grading failure, never a grade
-                from autograder.execution.preprocessor import Execution
+                from autograder.execution.execute import Execution
 
-                result = Execution(None, f"le worker Dask chargé de ce rendu a échoué ({type(exc).__name__} : {exc}).", True)
-            future.release()
-            yield identity, digest, result
-            submit_next()
-            while unreadable:
-                yield unreadable.pop(), None, None
+                done.set_result(Execution(
+                    None, f"le worker Dask chargé de ce rendu a échoué ({type(exc).__name__} : {exc}).", True))
+            finally:
+                self._remote.pop(done, None)
+                finished.release()
+
+        remote.add_done_callback(relay)
+        return done
 
     def close(self) -> None:
         self.client.close()

@@ -8,7 +8,6 @@ the grader. Every process it starts is killed when the sandbox ends.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import resource
 import shutil

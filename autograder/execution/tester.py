@@ -16,219 +16,20 @@ import contextlib
 import io
 import json
 import os
-import signal
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 
 from autograder import checks
-from autograder.execution import protocol
-from autograder.execution import sandbox
-
-#: Largest answer accepted from the student's process for one call.
-MAX_ANSWER = 16 * 1024 * 1024
-
-
-class StudentProcessGone(Exception):
-    """The student's process stopped answering (crash, time limit, protocol error)."""
-
+from autograder.execution import protocol, sandbox
+from autograder.execution.student_process import (
+    RemoteFunction,
+    RunParameters,
+    StudentProcess,
+    StudentProcessGone,
+)
 
 class InfrastructureFailure(Exception):
     """The grader could not run the submission (sandbox start, internal error): not the student's doing."""
-
-
-#: Seconds the sandboxed process has to answer its first request (nothing of the student's has run yet).
-START_TIMEOUT = 60.0
-
-
-@dataclass
-class Settings:
-    cell_timeout: float = 120.0
-    limits: sandbox.Limits = sandbox.Limits()
-    slot: int = 0  # grading slot: submissions graded at the same time use different slots
-
-
-# Exceptions raised in the student's process come back as their name and message.
-_BUILTIN_ERRORS = {
-    name: getattr(builtins, name)
-    for name in dir(builtins)
-    if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name), Exception)
-}
-
-
-def _rebuild_error(error: dict) -> Exception:
-    name = str(error.get("ename", "Exception"))[:100]
-    message = str(error.get("evalue", ""))[:2000]
-    if name == "Diagnostic":  # raised by an instructor helper run in the student's process
-        return checks.Diagnostic(message)
-    kind = _BUILTIN_ERRORS.get(name)
-    if kind is None:
-        kind = type(name if name.isidentifier() else "Exception", (Exception,), {})
-    try:
-        return kind(message)
-    except Exception:  # noqa: BLE001 - some exception types need other arguments
-        return type(name if name.isidentifier() else "Exception", (Exception,), {})(message)
-
-
-class Runner:
-    """Client side of the student's process."""
-
-    def __init__(self, settings: Settings, fresh: bool = False) -> None:
-        self.settings = settings
-        if sandbox.fast_path_available() and not fresh:
-            # This process is warm (TensorFlow imported) and holds no secret yet: fork it into a sandbox.
-            self.pid, self.write_fd, self.read_fd = sandbox.fork_runner(settings.limits, settings.slot)
-            self.process = None
-        else:
-            self.process, self.write_fd, self.read_fd = sandbox.start(settings.limits)
-            self.pid = self.process.pid
-        self.counter = 0
-        self.gone: str | None = None
-        #: Request number at which the process died of something other than our own time limits.
-        self.death: int | None = None
-        try:
-            self.request({"op": "ping"}, timeout=START_TIMEOUT)
-        except StudentProcessGone as exc:
-            raise sandbox.SandboxUnavailable(f"le processus isolé n'a pas démarré ({exc})") from None
-
-    def request(self, message: dict, timeout: float | None = None) -> dict:
-        if self.gone:
-            raise StudentProcessGone(self.gone)
-        self.counter += 1
-        message = {**message, "id": self.counter}
-        try:
-            protocol.send(self.write_fd, message)
-            while True:
-                answer = protocol.receive(self.read_fd, timeout or self.settings.cell_timeout)
-                if answer.get("id") == self.counter:
-                    return answer
-        except TimeoutError:
-            if self._interrupt():
-                try:
-                    answer = protocol.receive(self.read_fd, 10)
-                    if answer.get("id") == self.counter:
-                        answer["timeout"] = True
-                        return answer
-                except (TimeoutError, EOFError, protocol.ProtocolError, OSError):
-                    pass
-            self.stop(f"délai dépassé ({self.settings.cell_timeout:.0f} s) : le processus a été arrêté")
-        except (EOFError, OSError, BrokenPipeError):
-            self.death = self.counter
-            self.stop("le processus s'est arrêté (plantage, limite de mémoire ou de temps de calcul dépassée)")
-        except protocol.ProtocolError as exc:
-            self.death = self.counter
-            self.stop(f"réponse invalide du processus ({exc})")
-        raise StudentProcessGone(self.gone)
-
-    def _interrupt(self) -> bool:
-        """Send SIGINT to the student's Python (as Jupyter does on a time-out)."""
-        try:
-            target = self._python_pid()
-            if target is None:
-                return False
-            os.kill(target, signal.SIGINT)
-            return True
-        except (OSError, ValueError):
-            return False
-
-    def _python_pid(self) -> int | None:
-        """The runner's Python: the first process below ours whose command is Python."""
-        pending = [self.pid]
-        for _ in range(4):
-            found = []
-            for pid in pending:
-                path = Path(f"/proc/{pid}/task/{pid}/children")
-                found += [int(p) for p in path.read_text().split()] if path.exists() else []
-            for pid in found:
-                try:
-                    command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-                except OSError:
-                    continue
-                if b"python" in Path(command.decode(errors="replace")).name.encode():
-                    return pid
-            pending = found
-        return None
-
-    def stop(self, reason: str = "processus terminé") -> None:
-        self.gone = self.gone or reason
-        for fd in (self.write_fd, self.read_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.write_fd = self.read_fd = -1
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            if self.process is not None:
-                self.process.wait(timeout=10)
-            else:
-                os.waitpid(self.pid, 0)
-        except Exception:  # noqa: BLE001
-            pass
-
-
-class RemoteFunction:
-    """A student's function, living in the student's process."""
-
-    def __init__(self, runner: Runner, name: str, source: str | None, tf: Any) -> None:
-        self._runner, self.__name__, self.__source__, self._tf = runner, name, source, tf
-        self.__qualname__ = self.__remote_name__ = name
-
-    def __observe_tape__(self, args: tuple | list | None) -> dict:
-        """What ran under the tape during a call, observed in the student's process (checks.observe_tape)."""
-        try:
-            payload = protocol.encode(list(args or []))
-        except protocol.Unsupported as exc:
-            raise TypeError(f"argument impossible à transmettre : {exc}") from None
-        try:
-            answer = self._runner.request({"op": "observe", "name": self.__name__, "args": payload, "call": args is not None})
-        except StudentProcessGone as exc:
-            raise RuntimeError(f"votre code ne répond plus : {exc}") from None
-        if answer.get("stdout"):
-            print(str(answer["stdout"]), end="")
-        if answer.get("timeout"):
-            raise TimeoutError(f"délai dépassé ({self._runner.settings.cell_timeout:.0f} s) : la fonction a été interrompue")
-        if answer.get("error"):
-            raise _rebuild_error(answer["error"])
-        observation = answer.get("observation")
-        return observation if isinstance(observation, dict) else {}
-
-    def __deepcopy__(self, memo: dict) -> "RemoteFunction":
-        return self
-
-    def __copy__(self) -> "RemoteFunction":
-        return self
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            payload = protocol.encode(list(args))
-            keywords = protocol.encode(dict(kwargs))
-        except protocol.Unsupported as exc:
-            raise TypeError(f"argument impossible à transmettre : {exc}") from None
-        try:
-            answer = self._runner.request({"op": "call", "name": self.__name__, "args": payload, "kwargs": keywords})
-        except StudentProcessGone as exc:
-            raise RuntimeError(f"votre code ne répond plus : {exc}") from None
-        if answer.get("stdout"):
-            print(str(answer["stdout"]), end="")
-        if answer.get("timeout"):
-            raise TimeoutError(f"délai dépassé ({self._runner.settings.cell_timeout:.0f} s) : la fonction a été interrompue")
-        if answer.get("error"):
-            error = answer["error"]
-            if error.get("ename") == "Unsupported":
-                raise checks.Diagnostic(
-                    f"{self.__name__} renvoie une valeur d'un type non pris en charge ({error.get('evalue')}) : "
-                    "renvoyez des nombres, des tableaux NumPy, des tenseurs, ou des listes de ceux-ci."
-                )
-            raise _rebuild_error(error)
-        try:
-            return protocol.decode(answer.get("result"), tf=self._tf)
-        except protocol.ProtocolError as exc:
-            raise checks.Diagnostic(f"{self.__name__} : réponse illisible ({exc}).") from None
 
 
 def _free_names(source: str, namespace: dict) -> list[str]:
@@ -268,15 +69,15 @@ def _error(ename: str, evalue: str) -> dict:
     return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
 
 
-def start_runner(settings: Settings) -> Runner | str:
+def start_runner(settings: RunParameters) -> StudentProcess | str:
     """The student's process, or the French reason why it could not start."""
     try:
-        return Runner(settings)
+        return StudentProcess(settings)
     except (sandbox.SandboxUnavailable, OSError) as exc:
         return f"le bac à sable ne démarre pas ({exc})"
 
 
-def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runner | str | None = None) -> str:
+def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner: StudentProcess | str | None = None) -> str:
     """Run one submission's rebuilt cells; return JSON ``{"outputs": [...], "deaths": [...]}``.
 
     ``outputs`` has one list of outputs per cell; ``deaths`` lists, as [cell index, request
@@ -316,7 +117,7 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
                 # with the cells that had run before.
                 restarted = True
                 try:
-                    runner = Runner(settings, fresh=True)
+                    runner = StudentProcess(settings, fresh=True)
                 except (sandbox.SandboxUnavailable, OSError) as exc:
                     raise InfrastructureFailure(f"le bac à sable ne redémarre pas ({exc})") from None
                 try:
@@ -340,7 +141,7 @@ def run_cells(cells_json: str, student_id: str, settings: Settings, runner: Runn
     return json.dumps({"outputs": outputs, "deaths": deaths})
 
 
-def _run_student_cell(cell: dict, runner: Runner) -> list[dict]:
+def _run_student_cell(cell: dict, runner: StudentProcess) -> list[dict]:
     try:
         answer = runner.request({"op": "exec", "source": cell["source"]})
     except StudentProcessGone as exc:
@@ -355,7 +156,7 @@ def _run_student_cell(cell: dict, runner: Runner) -> list[dict]:
     return result
 
 
-def _run_test(cell: dict, index: int, namespace: dict, runner: Runner) -> list[dict]:
+def _run_test(cell: dict, index: int, namespace: dict, runner: StudentProcess) -> list[dict]:
     import sys
 
     tf = sys.modules.get("tensorflow")
@@ -389,7 +190,7 @@ def _run_test(cell: dict, index: int, namespace: dict, runner: Runner) -> list[d
     return result
 
 
-def serve_one(connection, student_id: str, settings: Settings) -> None:
+def serve_one(connection, student_id: str, settings: RunParameters) -> None:
     """Entry point of a test process forked from the warm server: one submission, then exit."""
     try:
         preload()

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import IgnorePattern
-from nbgrader.utils import determine_grade, is_grade, is_solution
+from nbgrader.utils import determine_grade
 from traitlets.config import Config
 
-from autograder.execution import preprocessor as executor
-from autograder.checks import format_number
+from autograder.execution.backends import UNREADABLE_COPY, Backend, Job, run_jobs
+from autograder.execution.preprocessor import is_test_cell, prepare_job, rebuild, run_parameters
+from autograder.grading.french import format_number
 
 #: The student id the solution is graded under (it seeds the hidden tests' inputs like any other id).
 CANARY_ID = "solution-de-reference"
@@ -66,7 +67,7 @@ def score_notebook(
     notebook, _ = IgnorePattern(config=config).preprocess(notebook, {})
     failures = []
     for cell in notebook.cells:
-        if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
+        if cell.cell_type != "code" or not is_test_cell(cell):
             continue
         score, max_score = determine_grade(cell)
         if score is None or score < max_score:
@@ -77,38 +78,32 @@ def score_notebook(
     return failures
 
 
-def check(source: Path, assignments: dict, names: list[str], config: Config, workers: int, cluster=None) -> float:
-    """Grade the solution of each assignment of ``names``; raise CanaryError if one loses points.
+def check(source: Path, assignments: dict, names: list[str], config: Config, backend: Backend) -> float:
+    """Grade the solution of each assignment of ``names`` on ``backend``; raise CanaryError if one loses points.
 
     ``source``: the workspace's source/ folder. Returns the seconds it took.
     """
     started = time.perf_counter()
     jobs = [
-        (CANARY_ID, name, source / name / notebook, source / name / notebook)
+        Job(CANARY_ID, name, source / name / notebook, source / name / notebook)
         for name in names
         for notebook in assignments[name].notebooks
     ]
-    paths = {}  # key of each job's rebuilt notebook -> its source notebook
-    for job in jobs:
-        roles_json = executor._prepare(job)
-        if roles_json is not None:
-            paths[executor._key(CANARY_ID, roles_json)] = job[2]
-    settings, timeout = executor.settings_from(config)
-    results = (cluster.run(jobs, executor._prepare, executor._key, settings, timeout) if cluster is not None
-               else executor.run_jobs(jobs, settings, timeout, workers))
+    parameters, timeout = run_parameters(config)
     failures: list[CanaryFailure] = []
     infrastructure: list[str] = []
-    for (_, name), key, result in results:
-        if key not in paths or result is None:
-            infrastructure.append(f"« {name} » : {executor.UNREADABLE_COPY}")
-        elif result.infrastructure or result.outputs is None:
-            infrastructure.append(f"« {name} » : {result.failure}")
-        elif result.failure:
-            failures.append(CanaryFailure(name, paths[key].name, "(toutes)", 0.0, 0.0, result.failure))
+    for result in run_jobs(jobs, prepare_job, backend, parameters, timeout):
+        name, execution = result.job.assignment, result.execution
+        if result.key is None or execution is None:
+            infrastructure.append(f"« {name} » : {UNREADABLE_COPY}")
+        elif execution.infrastructure or execution.outputs is None:
+            infrastructure.append(f"« {name} » : {execution.failure}")
+        elif execution.failure:
+            failures.append(CanaryFailure(name, result.job.source.name, "(toutes)", 0.0, 0.0, execution.failure))
         else:
-            source_notebook = nbformat.read(paths[key], as_version=4)
-            notebook = executor.rebuild(source_notebook, source_notebook)
-            failures += score_notebook(notebook, result.outputs, config, name, paths[key].name)
+            source_notebook = nbformat.read(result.job.source, as_version=4)
+            notebook = rebuild(source_notebook, source_notebook)
+            failures += score_notebook(notebook, execution.outputs, config, name, result.job.source.name)
     if infrastructure or failures:
         raise CanaryError(infrastructure, failures)
     return time.perf_counter() - started

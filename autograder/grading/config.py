@@ -1,4 +1,4 @@
-"""Settings of the grading run, read from nbgrader_config.py like nbgrader's own.
+"""The configuration of a grading run: nbgrader_config.py, with the course's own ``c.Grading`` options.
 
 Example, in nbgrader_config.py::
 
@@ -8,8 +8,13 @@ Example, in nbgrader_config.py::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from traitlets import Dict, Enum, Float, Unicode
-from traitlets.config import Configurable
+from traitlets.config import Config, Configurable
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder.course import REPO_ROOT
 
 
 class Grading(Configurable):
@@ -47,3 +52,38 @@ class Grading(Configurable):
         help="Moodle grading worksheet written without one exported by Moodle: the Moodle assignment's maximum "
              "grade (Moodle's default is 100); scores are put on this scale.",
     ).tag(config=True)
+
+
+#: nbgrader's autograde preprocessors, with its in-kernel Execute replaced by the sandbox.
+#: nbgrader's CheckCellMetadata is left out here and in the sanitizing step: every cell's metadata
+#: comes from source/ (the submission is rebuilt on it at collect time and again by SandboxedExecute),
+#: and generate_assignment has checked source/ just before. It cost a fifth of nbgrader's time per copy
+#: (a JSON-schema check of the schema itself for every cell).
+SANDBOXED_AUTOGRADE = [
+    "autograder.execution.preprocessor.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+]
+SANDBOXED_SANITIZE = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+]
+
+
+def load_config(
+    workspace: Path, course_root: Path = REPO_ROOT, db_url: str | None = None, sandboxed: bool = False
+) -> Config:
+    """The course's nbgrader configuration, with ``workspace`` as nbgrader root."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    config.CourseDirectory.root = str(workspace)
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    if sandboxed:
+        config.Autograde.autograde_preprocessors = SANDBOXED_AUTOGRADE
+        config.Autograde.sanitize_preprocessors = SANDBOXED_SANITIZE
+    return config

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +15,10 @@ from autograder.model import Outcome, Status
 
 if TYPE_CHECKING:
     from autograder.grading.config import Grading
+    from autograder.grading.options import Options
+    from autograder.grading.prepare import Prepared
+    from autograder.model import RunResult
+    from autograder.submissions.collect import Collection
 
 #: nbgrader export's columns, then ours.
 COLUMNS = [
@@ -112,7 +118,7 @@ def _points(gradebook: Gradebook, assignment: str, student: str) -> tuple[float,
 
 def feedback_comment(outcome: Outcome, points, max_score: float, moodle_max: str) -> str:
     """A short French comment for Moodle: the score and the points of each question (no internal remark)."""
-    from autograder.checks import format_number
+    from autograder.grading.french import format_number
 
     if outcome.status is Status.REJECTED:
         return f"Rendu rejeté, note 0 : {outcome.message}"
@@ -217,3 +223,22 @@ def _pages(outcome: Outcome) -> list[Path]:
     if outcome.feedback.is_file():
         return [outcome.feedback]
     return sorted(outcome.feedback.glob("*.html")) if outcome.feedback.is_dir() else []
+
+
+def export_stage(prepared: "Prepared", collection: "Collection", options: "Options", result: "RunResult") -> None:
+    """grades.csv, and the Moodle worksheets and feedback zips for copies from Moodle downloads."""
+    mark = time.perf_counter()
+    workspace = options.out
+    outcomes_by_key = {(o.student_id, o.assignment): o for o in result.outcomes}
+    export_grades(prepared.db_url, result.grades_csv, prepared.used, outcomes_by_key)
+    if (workspace / "moodle").is_dir():
+        shutil.rmtree(workspace / "moodle")  # only this run's Moodle files: never an older class's
+    exported = export_moodle(
+        prepared.db_url, workspace / "moodle", collection.moodle, outcomes_by_key, prepared.grading,
+        prepared.worksheets, comments=options.moodle_comments,
+    )
+    result.moodle_csvs, result.feedback_zips = exported.worksheets, exported.feedback_zips
+    result.warnings = collection.warnings + exported.notes
+    result.ambiguities = collection.ambiguities
+    result.outcomes.sort(key=lambda o: (o.assignment, o.student_id))
+    result.stages["export"] = time.perf_counter() - mark

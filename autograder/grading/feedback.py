@@ -214,3 +214,8 @@ class Pages:
 
     def abandon(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def feedback_processes(workers: int, copies: int) -> int:
+    """Processes writing feedback pages: one per core, but a process for a handful of pages costs more than it saves."""
+    return max(1, min(workers, copies // 8))

@@ -14,12 +14,10 @@ engine, a schema check and several commits). Here a whole class is recorded with
   configured autograde preprocessors (with ``NBGRADER_EXECUTION=autograde``), and is written
   where nbgrader writes it, with nbgrader's file permissions.
 
-The preprocessors are nbgrader's own classes, from the configuration. The four that open a
-``Gradebook`` of their own from ``resources['nbgrader']['db_url']`` (OverwriteKernelspec,
-OverwriteCells, SaveAutoGrades, AssignLatePenalties) are replaced by subclasses that use the
-run's gradebook: their ``preprocess`` method repeats nbgrader's few lines around the
-gradebook; their per-cell logic (scores, comments, checksums, late penalties) is nbgrader's,
-inherited. nbgrader is not modified.
+The preprocessors are nbgrader's own classes, from the configuration; the four that would open
+a ``Gradebook`` of their own use the run's instead (nbgrader_steps.py). With the sandbox, the
+copy's outputs (computed ahead by the execution backends) are handed to SandboxedExecute by
+``record``. nbgrader is not modified.
 
 Transactions: the gradebook's session is joined to one connection-level transaction per batch
 of copies (SQLAlchemy's ``join_transaction_mode="rollback_only"``): nbgrader's many
@@ -31,36 +29,28 @@ rows as after ``nbgrader autograde``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, Callable
 
 from nbconvert.exporters import NotebookExporter
 from nbconvert.writers import FilesWriter
-from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import (
-    AssignLatePenalties,
-    NbGraderPreprocessor,
-    OverwriteCells,
-    OverwriteKernelspec,
-    SaveAutoGrades,
-)
 from sqlalchemy.orm import scoped_session, sessionmaker
 from traitlets.config import Config
 
 from autograder import checks
-from autograder.model import Outcome, Status
+from autograder.execution.preprocessor import SandboxedExecute
+from autograder.grading.nbgrader_steps import OnRunGradebook, SourceCells, with_run_gradebook
+from autograder.grading.outcomes import failure_outcome, read_outcome
+from autograder.model import Outcome
 
 #: A batch is committed when it holds this many copies, or when it is this old (seconds).
 BATCH_COPIES = 64
@@ -69,207 +59,6 @@ BATCH_SECONDS = 1.0
 _QUIET = logging.getLogger("autograder.grading.record")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
-
-
-# --------------------------------------------------------------------------
-# nbgrader's preprocessors, on the run's gradebook
-# --------------------------------------------------------------------------
-
-
-class _OnRunGradebook:
-    """Mixin: the gradebook of the run, given by the Recorder before use."""
-
-    run_gradebook: Gradebook | None = None
-    #: The assignment's cells as written by generate_assignment (unchanged during a run), read once.
-    run_sources: "SourceCells | None" = None
-
-
-class SourceCells:
-    """What OverwriteCells and OverwriteKernelspec read of the source notebooks, read once per run.
-
-    The same lookups as nbgrader's Gradebook (``find_notebook``, ``find_source_cell``,
-    ``find_graded_cell``), answered with plain copies of the rows: these preprocessors only read
-    them, and they do not change while a class is graded. This spares some thirty queries per copy.
-    """
-
-    def __init__(self, gradebook: Gradebook) -> None:
-        self._gradebook = gradebook
-        self._notebooks: dict[tuple[str, str], SimpleNamespace] = {}
-
-    def find_notebook(self, name: str, assignment: str) -> SimpleNamespace:
-        key = (name, assignment)
-        if key not in self._notebooks:
-            notebook = self._gradebook.find_notebook(name, assignment)
-
-            def plain(cell: Any) -> SimpleNamespace:
-                fields = ("name", "cell_type", "locked", "checksum", "source", "max_score")
-                return SimpleNamespace(**{f: getattr(cell, f) for f in fields if hasattr(cell, f)})
-
-            self._notebooks[key] = SimpleNamespace(
-                kernelspec=notebook.kernelspec,
-                source_cells=[plain(c) for c in notebook.source_cells],
-                grade_cells=[plain(c) for c in notebook.grade_cells],
-                solution_cells=[plain(c) for c in notebook.solution_cells],
-                task_cells=[plain(c) for c in notebook.task_cells],
-            )
-        return self._notebooks[key]
-
-    def _find(self, kind: str, name: str, notebook: str, assignment: str) -> SimpleNamespace:
-        for cell in getattr(self.find_notebook(notebook, assignment), kind):
-            if cell.name == name:
-                return cell
-        raise MissingEntry()
-
-    def find_source_cell(self, name: str, notebook: str, assignment: str) -> SimpleNamespace:
-        return self._find("source_cells", name, notebook, assignment)
-
-    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> SimpleNamespace:
-        try:
-            return self._find("grade_cells", name, notebook, assignment)
-        except MissingEntry:
-            return self._find("task_cells", name, notebook, assignment)
-
-
-class RunOverwriteKernelspec(_OnRunGradebook, OverwriteKernelspec):
-    """nbgrader's OverwriteKernelspec (same lines), on the run's gradebook."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        info = resources["nbgrader"]
-        kernelspec = self.run_sources.find_notebook(info["notebook"], info["assignment"]).kernelspec
-        if kernelspec is not None:
-            kernelspec = json.loads(kernelspec)
-        if kernelspec:
-            nb.metadata["kernelspec"] = kernelspec
-        return nb, resources
-
-
-class RunOverwriteCells(_OnRunGradebook, OverwriteCells):
-    """nbgrader's OverwriteCells, on the run's gradebook (its cell logic is inherited)."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        self.notebook_id = resources["nbgrader"]["notebook"]
-        self.assignment_id = resources["nbgrader"]["assignment"]
-        self.db_url = resources["nbgrader"]["db_url"]
-        self.gradebook = self.run_sources  # only reads the source cells
-        nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
-        if self.add_missing_cells:
-            nb, resources = self.add_missing_grade_cells(nb, resources)
-            nb, resources = self.add_missing_task_cells(nb, resources)
-        return nb, resources
-
-
-class RunSaveAutoGrades(_OnRunGradebook, SaveAutoGrades):
-    """nbgrader's SaveAutoGrades, on the run's gradebook (its scoring and comments are inherited)."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        self.notebook_id = resources["nbgrader"]["notebook"]
-        self.assignment_id = resources["nbgrader"]["assignment"]
-        self.student_id = resources["nbgrader"]["student"]
-        self.db_url = resources["nbgrader"]["db_url"]
-        self.gradebook = self.run_gradebook
-        return NbGraderPreprocessor.preprocess(self, nb, resources)
-
-
-class RunAssignLatePenalties(_OnRunGradebook, AssignLatePenalties):
-    """nbgrader's AssignLatePenalties (same lines, same plugin), on the run's gradebook."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        self.notebook_id = resources["nbgrader"]["notebook"]
-        self.assignment_id = resources["nbgrader"]["assignment"]
-        self.student_id = resources["nbgrader"]["student"]
-        self.db_url = resources["nbgrader"]["db_url"]
-        self.init_plugin()
-        self.gradebook = self.run_gradebook
-        nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
-        assignment = self.gradebook.find_submission(self.assignment_id, self.student_id)
-        notebook = self.gradebook.find_submission_notebook(self.notebook_id, self.assignment_id, self.student_id)
-        notebook.late_submission_penalty = None
-        if assignment.total_seconds_late > 0:
-            late_penalty = self.plugin_inst.late_submission_penalty(
-                self.student_id, notebook.score, assignment.total_seconds_late)
-            if late_penalty is not None:
-                notebook.late_submission_penalty = self._check_late_penalty(notebook, late_penalty)
-        self.gradebook.db.commit()
-        return nb, resources
-
-
-#: nbgrader's preprocessors that open their own Gradebook, and their replacement.
-ON_RUN_GRADEBOOK: dict[type, type] = {
-    OverwriteKernelspec: RunOverwriteKernelspec,
-    OverwriteCells: RunOverwriteCells,
-    SaveAutoGrades: RunSaveAutoGrades,
-    AssignLatePenalties: RunAssignLatePenalties,
-}
-
-
-def _preprocessor_class(item: Any) -> type:
-    if isinstance(item, str):
-        from traitlets.utils.importstring import import_item
-
-        item = import_item(item)
-    return ON_RUN_GRADEBOOK.get(item, item)
-
-
-# --------------------------------------------------------------------------
-# Reading an outcome back
-# --------------------------------------------------------------------------
-
-
-def read_outcome(gradebook: Gradebook, workspace: Path, student: str, assignment: str, seconds: float) -> Outcome:
-    """The outcome of a graded submission, as recorded in the gradebook."""
-    missed, manual = [], []
-    max_score = gradebook.find_assignment(assignment).max_score
-    try:
-        submission = gradebook.find_submission(assignment, student)
-    except MissingEntry:
-        return Outcome(student, assignment, 0.0, max_score, Status.FAILED,
-                       "aucune note enregistrée : relancez la même commande pour corriger cette copie",
-                       seconds=seconds)
-    score = submission.score
-    late = submission.total_seconds_late or 0.0
-    for notebook in submission.notebooks:
-        for grade in notebook.grades:
-            if grade.needs_manual_grade:
-                manual.append(grade.name)
-            elif grade.cell_type == "code" and (grade.score or 0.0) < grade.max_score:
-                missed.append(grade.name)
-    remarks = []
-    if missed:
-        remarks.append("points perdus : " + ", ".join(missed))
-    if manual:
-        remarks.append("à noter à la main : " + ", ".join(manual))
-    if late > 0:
-        remarks.append(f"rendu en retard ({duration(late)})")
-    page = workspace / "feedback" / student / assignment
-    return Outcome(
-        student, assignment, score, max_score, Status.GRADED, "\u00a0; ".join(remarks),
-        page if page.is_dir() else None, seconds, late, manual,
-    )
-
-
-def duration(seconds: float) -> str:
-    """A lateness in French words."""
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{max(minutes, 1)} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d}"
-    return f"{hours // 24} jours"
-
-
-def failure_outcome(gradebook: Gradebook, workspace: Path, student: str, assignment: str, reason: str,
-                    seconds: float = 0.0) -> Outcome:
-    """A copy the grader could not judge: no grade, no feedback page (an earlier one would be stale)."""
-    max_score = gradebook.find_assignment(assignment).max_score
-    stale = workspace / "feedback" / student / assignment
-    if stale.is_dir():
-        shutil.rmtree(stale)
-    return Outcome(
-        student, assignment, 0.0, max_score, Status.FAILED,
-        f"la copie n'a pas pu être corrigée ({reason}) ; ce n'est pas une note : relancez la même commande "
-        "pour la corriger de nouveau.", seconds=seconds,
-    )
 
 
 # --------------------------------------------------------------------------
@@ -285,7 +74,7 @@ class _Pending:
     assignment: str
     seconds: float
     failure: str | None = None
-    outputs: dict = field(default_factory=dict)  # what the executor gave it, kept for a replay
+    outputs: dict = field(default_factory=dict)  # the sandboxed run's outputs, kept for a replay
 
 
 class Recorder:
@@ -295,10 +84,7 @@ class Recorder:
     batch has just been committed (in the order they came), ``flush`` commits the open batch.
     """
 
-    def __init__(self, config: Config, workspace: Path, *, take: Callable[[str, str], dict] | None = None,
-                 restore: Callable[[str, str, dict], None] | None = None) -> None:
-        """``take(student, assignment)``: a copy of what the executor left for the copy (consumed while it
-        is recorded); ``restore(student, assignment, taken)`` puts it back to record the copy again."""
+    def __init__(self, config: Config, workspace: Path) -> None:
         self.workspace = workspace
         self.coursedir = CourseDirectory(config=config)
         self.coursedir.root = str(workspace)
@@ -307,6 +93,7 @@ class Recorder:
         self.converter.force = True
         self.converter.create_student = True
         self.converter.writer = FilesWriter(parent=self.converter, config=self.converter.config)
+        self._steps: list = []  # the preprocessors' instances, both exporters
         self.sanitize = self._exporter(self.converter.sanitize_preprocessors)
         self.autograde = self._exporter(self.converter.autograde_preprocessors)
         self.converter.exporter = self.autograde
@@ -319,13 +106,10 @@ class Recorder:
         self.gradebook.db.remove()
         self.gradebook.db = scoped_session(sessionmaker(
             bind=self._connection, autoflush=True, join_transaction_mode="rollback_only"))
-        for exporter in (self.sanitize, self.autograde):
-            for preprocessor in exporter._preprocessors:
-                if isinstance(preprocessor, _OnRunGradebook):
-                    preprocessor.run_gradebook = self.gradebook
-                    preprocessor.run_sources = self.sources
-        self._take = take
-        self._restore = restore
+        for step in self._steps:
+            if isinstance(step, OnRunGradebook):
+                step.run_gradebook = self.gradebook
+                step.run_sources = self.sources
         self._batch: list[_Pending] = []
         self._opened = time.perf_counter()
         #: Seconds spent recording (nbgrader's work and the gradebook), for the run's stage times.
@@ -335,19 +119,22 @@ class Recorder:
         # As nbgrader: an exporter given only a parent would start from its default configuration.
         exporter = NotebookExporter(parent=self.converter, config=self.converter.config)
         for item in preprocessors:
-            exporter.register_preprocessor(_preprocessor_class(item)(parent=exporter))  # as nbgrader: enabled as configured
+            step = with_run_gradebook(item)(parent=exporter)
+            exporter.register_preprocessor(step)  # as nbgrader: enabled as configured
+            self._steps.append(step)
         return exporter
 
     # -- the public steps ------------------------------------------------------------------
 
-    def record(self, student: str, assignment: str) -> list[Outcome]:
-        """Autograde one submitted copy into the open batch; the outcomes of a batch committed now."""
+    def record(self, student: str, assignment: str, outputs: dict | None = None) -> list[Outcome]:
+        """Autograde one submitted copy into the open batch; the outcomes of a batch committed now.
+
+        ``outputs``: with the sandbox, the outputs of the copy's run (backends.CopyResult.outputs).
+        """
         started = time.perf_counter()
-        pending = _Pending(student, assignment, 0.0)
-        if self._take is not None:
-            pending.outputs = self._take(student, assignment)
+        pending = _Pending(student, assignment, 0.0, outputs=outputs or {})
         try:
-            self._record_copy(student, assignment)
+            self._record_copy(pending)
         except Exception as exc:  # noqa: BLE001 - one copy never stops the others
             self._recover(pending, exc)
         pending.seconds = time.perf_counter() - started
@@ -414,10 +201,8 @@ class Recorder:
         for other in self._batch:
             if other.failure is not None:
                 continue
-            if self._restore is not None:
-                self._restore(other.student, other.assignment, other.outputs)
             try:
-                self._record_copy(other.student, other.assignment)
+                self._record_copy(other)
             except Exception as again:  # noqa: BLE001 - then it fails too, for its own reason
                 self._recover(other, again)
                 return
@@ -427,8 +212,12 @@ class Recorder:
         if dest.exists():
             utils.rmtree(str(dest))
 
-    def _record_copy(self, student: str, assignment: str) -> None:
-        coursedir, converter, gradebook = self.coursedir, self.converter, self.gradebook
+    def _record_copy(self, pending: _Pending) -> None:
+        student, assignment = pending.student, pending.assignment
+        coursedir, converter = self.coursedir, self.converter
+        for step in self._steps:
+            if isinstance(step, SandboxedExecute):
+                step.outputs = pending.outputs
         coursedir.assignment_id, coursedir.student_id = assignment, student
         submitted = coursedir.format_path(coursedir.submitted_directory, student, assignment)
         notebooks = sorted(str(p) for p in Path(submitted).glob(coursedir.notebook_id + ".ipynb"))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.checks import format_number
+from autograder.grading.french import format_number
 
 from autograder.model import Status
 
@@ -191,11 +191,11 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
     late = [o for o in result.outcomes if o.late_seconds > 0]
     if late:
         body.append("<h2>Rendus en retard</h2><table><tr><th>Devoir</th><th>Étudiant·e</th><th>Retard</th></tr>")
-        from autograder.grading.record import duration as _duration
+        from autograder.grading.french import format_lateness
 
         for outcome in late:
             body.append(f"<tr><td>{html.escape(outcome.assignment)}</td><td>{html.escape(outcome.student_id)}</td>"
-                        f"<td>{_duration(outcome.late_seconds)}</td></tr>")
+                        f"<td>{format_lateness(outcome.late_seconds)}</td></tr>")
         body.append("</table>")
 
     page = (

@@ -1,0 +1,158 @@
+"""nbgrader's autograde preprocessors, on the run's one gradebook.
+
+The four preprocessors of nbgrader that open a ``Gradebook`` of their own from
+``resources['nbgrader']['db_url']`` (OverwriteKernelspec, OverwriteCells, SaveAutoGrades,
+AssignLatePenalties) are replaced by subclasses that use the run's gradebook: their ``preprocess``
+method repeats nbgrader's few lines around the gradebook; their per-cell logic (scores, comments,
+checksums, late penalties) is nbgrader's, inherited. nbgrader is not modified.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from nbformat import NotebookNode
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+
+class OnRunGradebook:
+    """Mixin: the gradebook of the run, given by the Recorder before use."""
+
+    run_gradebook: Gradebook | None = None
+    #: The assignment's cells as written by generate_assignment (unchanged during a run), read once.
+    run_sources: "SourceCells | None" = None
+
+
+class SourceCells:
+    """What OverwriteCells and OverwriteKernelspec read of the source notebooks, read once per run.
+
+    The same lookups as nbgrader's Gradebook (``find_notebook``, ``find_source_cell``,
+    ``find_graded_cell``), answered with plain copies of the rows: these preprocessors only read
+    them, and they do not change while a class is graded. This spares some thirty queries per copy.
+    """
+
+    def __init__(self, gradebook: Gradebook) -> None:
+        self._gradebook = gradebook
+        self._notebooks: dict[tuple[str, str], SimpleNamespace] = {}
+
+    def find_notebook(self, name: str, assignment: str) -> SimpleNamespace:
+        key = (name, assignment)
+        if key not in self._notebooks:
+            notebook = self._gradebook.find_notebook(name, assignment)
+
+            def plain(cell: Any) -> SimpleNamespace:
+                fields = ("name", "cell_type", "locked", "checksum", "source", "max_score")
+                return SimpleNamespace(**{f: getattr(cell, f) for f in fields if hasattr(cell, f)})
+
+            self._notebooks[key] = SimpleNamespace(
+                kernelspec=notebook.kernelspec,
+                source_cells=[plain(c) for c in notebook.source_cells],
+                grade_cells=[plain(c) for c in notebook.grade_cells],
+                solution_cells=[plain(c) for c in notebook.solution_cells],
+                task_cells=[plain(c) for c in notebook.task_cells],
+            )
+        return self._notebooks[key]
+
+    def _find(self, kind: str, name: str, notebook: str, assignment: str) -> SimpleNamespace:
+        for cell in getattr(self.find_notebook(notebook, assignment), kind):
+            if cell.name == name:
+                return cell
+        raise MissingEntry()
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str) -> SimpleNamespace:
+        return self._find("source_cells", name, notebook, assignment)
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> SimpleNamespace:
+        try:
+            return self._find("grade_cells", name, notebook, assignment)
+        except MissingEntry:
+            return self._find("task_cells", name, notebook, assignment)
+
+
+class RunOverwriteKernelspec(OnRunGradebook, OverwriteKernelspec):
+    """nbgrader's OverwriteKernelspec (same lines), on the run's gradebook."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        info = resources["nbgrader"]
+        kernelspec = self.run_sources.find_notebook(info["notebook"], info["assignment"]).kernelspec
+        if kernelspec is not None:
+            kernelspec = json.loads(kernelspec)
+        if kernelspec:
+            nb.metadata["kernelspec"] = kernelspec
+        return nb, resources
+
+
+class RunOverwriteCells(OnRunGradebook, OverwriteCells):
+    """nbgrader's OverwriteCells, on the run's gradebook (its cell logic is inherited)."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = self.run_sources  # only reads the source cells
+        nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+        if self.add_missing_cells:
+            nb, resources = self.add_missing_grade_cells(nb, resources)
+            nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+
+class RunSaveAutoGrades(OnRunGradebook, SaveAutoGrades):
+    """nbgrader's SaveAutoGrades, on the run's gradebook (its scoring and comments are inherited)."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.student_id = resources["nbgrader"]["student"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = self.run_gradebook
+        return NbGraderPreprocessor.preprocess(self, nb, resources)
+
+
+class RunAssignLatePenalties(OnRunGradebook, AssignLatePenalties):
+    """nbgrader's AssignLatePenalties (same lines, same plugin), on the run's gradebook."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.student_id = resources["nbgrader"]["student"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.init_plugin()
+        self.gradebook = self.run_gradebook
+        nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+        assignment = self.gradebook.find_submission(self.assignment_id, self.student_id)
+        notebook = self.gradebook.find_submission_notebook(self.notebook_id, self.assignment_id, self.student_id)
+        notebook.late_submission_penalty = None
+        if assignment.total_seconds_late > 0:
+            late_penalty = self.plugin_inst.late_submission_penalty(
+                self.student_id, notebook.score, assignment.total_seconds_late)
+            if late_penalty is not None:
+                notebook.late_submission_penalty = self._check_late_penalty(notebook, late_penalty)
+        self.gradebook.db.commit()
+        return nb, resources
+
+
+#: nbgrader's preprocessors that open their own Gradebook, and their replacement.
+ON_RUN_GRADEBOOK: dict[type, type] = {
+    OverwriteKernelspec: RunOverwriteKernelspec,
+    OverwriteCells: RunOverwriteCells,
+    SaveAutoGrades: RunSaveAutoGrades,
+    AssignLatePenalties: RunAssignLatePenalties,
+}
+
+
+def with_run_gradebook(item: Any) -> type:
+    if isinstance(item, str):
+        from traitlets.utils.importstring import import_item
+
+        item = import_item(item)
+    return ON_RUN_GRADEBOOK.get(item, item)

@@ -1,0 +1,212 @@
+"""Prepare a grading folder: the course's sources and configuration, the gradebook, the assignments.
+
+The grading folder is an nbgrader course root of its own (``source/`` copied from the course,
+``submitted/``, ``autograded/``, ``feedback/``, ``gradebook.db``), so that plain ``nbgrader``
+commands (formgrader, export…) work on it afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dateutil import parser as date_parser
+from dateutil import tz
+from nbgrader.utils import parse_utc
+from traitlets.config import Config
+
+from autograder.course import Assignment
+from autograder.grading.config import Grading
+from autograder.grading.errors import GradingError
+from autograder.grading.journal import Journal
+from autograder.grading.options import Options
+from autograder.submissions.collect import Collection, CollectError, collect
+from autograder.submissions.roster import Roster, RosterError
+
+
+def prepare_workspace(workspace: Path, course_root: Path, db_url: str | None) -> None:
+    """Make ``workspace`` an nbgrader course root using the course's sources."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    source = workspace / "source"
+    if source.exists():
+        shutil.rmtree(source)
+    shutil.copytree(course_root / "source", source, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    lines = [
+        "# Written by the grading run: the course's nbgrader configuration, rooted here.",
+        "c = get_config()  # noqa: F821",
+        f"load_subconfig({str(course_root / 'nbgrader_config.py')!r})  # noqa: F821",
+        f"c.CourseDirectory.root = {str(workspace)!r}",
+    ]
+    if db_url:
+        lines.append(f"c.CourseDirectory.db_url = {db_url!r}")
+    (workspace / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def create_gradebook(db_url: str) -> threading.Thread:
+    """Create the gradebook, if new, in the background.
+
+    nbgrader then runs ``alembic heads`` in a subprocess (a second or more), which overlaps with the
+    collection of the copies. Any error is reported by nbgrader itself when generate_assignment opens it.
+    """
+
+    def create() -> None:
+        from nbgrader.api import Gradebook
+
+        try:
+            Gradebook(db_url).close()
+        except Exception:  # noqa: BLE001 - see above
+            pass
+
+    thread = threading.Thread(target=create, name="gradebook", daemon=True)
+    thread.start()
+    return thread
+
+
+_OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$")
+
+
+def parse_due(text: str, assignment: str) -> datetime:
+    """A due date such as '2026-12-01 23:59:00 Europe/Paris', as naive UTC (nbgrader's convention).
+
+    Read by nbgrader's own ``parse_utc`` (a date, a time and a time zone name, or an ISO date);
+    a time zone name it does not know, or a numeric offset (which ``parse_utc`` would read as
+    seconds), is checked here first.
+    """
+    parts = text.strip().split()
+    try:
+        if len(parts) == 3 and _OFFSET.match(parts[2]):
+            due = date_parser.parse(" ".join(parts))
+            return due if due.tzinfo is None else due.astimezone(tz.UTC).replace(tzinfo=None)
+        if len(parts) == 3 and tz.gettz(parts[2]) is None:
+            date_parser.parse(" ".join(parts[:2]))  # an unreadable date is reported as such
+            raise GradingError(
+                f"Date limite illisible pour « {assignment} » : « {text} » (fuseau horaire « {parts[2]} » inconnu : "
+                "écrivez-le comme « Europe/Paris » ou « UTC »)."
+            )
+        return parse_utc(" ".join(parts))
+    except (ValueError, OverflowError):
+        raise GradingError(
+            f"Date limite illisible pour « {assignment} » : « {text} » (écrivez-la comme "
+            "« 2026-12-01 23:59:00 Europe/Paris »)."
+        ) from None
+
+
+def generate_assignments(api, names: list[str]) -> None:
+    """nbgrader's generate_assignment for each assignment used (it records their cells in the gradebook)."""
+    for name in names:
+        generated = api.generate_assignment(name, force=True, create=True)
+        if not generated["success"]:
+            raise GradingError(f"Impossible de préparer le devoir « {name} » : {_last_error_line(generated)}")
+
+
+def _last_error_line(result: dict) -> str:
+    text = (result.get("error") or result.get("log") or "").strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "erreur inconnue"
+
+
+def register(db_url: str, names: list[str], due_dates: dict[str, str], students: dict[str, object | None]) -> None:
+    """Record the assignments (with their due dates) and the students (with what the class list knows) in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gradebook:
+        for name in names:
+            due = due_dates.get(name)
+            gradebook.update_or_create_assignment(name, duedate=parse_due(due, name) if due else None)
+        for student_id, student in students.items():
+            known = {}
+            if student:
+                fields = ("last_name", "first_name", "email", "lms_user_id")
+                known = {f: getattr(student, f) for f in fields if getattr(student, f)}
+            gradebook.update_or_create_student(student_id, **known)
+
+
+@dataclass
+class Prepared:
+    """The grading folder ready for the copies: configuration, assignments, gradebook, journal."""
+
+    config: Config
+    grading: Grading
+    assignments: dict[str, Assignment]
+    db_url: str
+    used: list[str]  # assignments with at least one copy (graded or rejected)
+    journal: Journal
+    to_grade: list[tuple[str, str]]  # (student, assignment) not graded yet with these files and this grader
+    worksheets: list
+
+
+def collect_stage(options: Options, assignments: dict[str, Assignment], grading: Grading) -> tuple[Collection, list]:
+    """Check and copy the submissions into ``submitted/``; the Moodle worksheets given, read."""
+    from autograder.submissions.moodle import WorksheetError, read_worksheet
+
+    workspace = options.out
+    try:
+        class_list = Roster.load(options.roster) if options.roster else None
+    except RosterError as exc:
+        raise GradingError(str(exc)) from None
+    limit = options.max_bytes if options.max_bytes is not None else int(grading.max_file_size_mb * 1024 * 1024)
+    transform = None
+    if options.sandboxed:
+        from autograder.execution.preprocessor import rebuild_bytes
+
+        # Only the answers of each copy reach nbgrader: tests, points and metadata come from source/.
+        def transform(raw: bytes, name: str, notebook: str) -> bytes:
+            return rebuild_bytes(workspace / "source" / name / notebook, raw)
+
+    try:
+        worksheets = [read_worksheet(path) for path in options.moodle_worksheets]
+    except WorksheetError as exc:
+        raise GradingError(str(exc)) from None
+    try:
+        collection = collect(
+            options.submissions, workspace / "submitted", assignments,
+            roster=class_list, assignment=options.assignment, max_bytes=limit, timezone_name=grading.timezone,
+            transform=transform, worksheets=worksheets,
+        )
+    except CollectError as exc:
+        raise GradingError(str(exc)) from None
+    unused = [w.path for w in worksheets if w.path not in collection.worksheets_used]
+    if unused:
+        raise GradingError(
+            "Feuille d'évaluation sans archive correspondante : " + ", ".join(f"« {p.name} »" for p in unused)
+            + ". Aucun de ses participants n'a de dossier dans les archives Moodle données (--submissions) : "
+            "elle appartient sans doute à un autre devoir."
+        )
+    return collection, worksheets
+
+
+def prepare_stage(prepared: Prepared, collection: Collection, backend, gradebook_created, workspace: Path) -> float:
+    """nbgrader's generate_assignment, the canary, the students and due dates; the canary's seconds."""
+    from nbgrader.apps import NbGraderAPI
+
+    canary = None
+    if backend is not None and prepared.to_grade:
+        # The instructor's solution first, in the same sandbox and configuration: a grader that
+        # cannot give it full marks must not grade anyone. It runs in the sandboxes while nbgrader
+        # generates the assignments here; no student is touched before its verdict.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from autograder.grading.canary import check
+
+        background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="canary")
+        canary = background.submit(check, workspace / "source", prepared.assignments,
+                                   sorted({a for _, a in prepared.to_grade}), prepared.config, backend)
+        background.shutdown(wait=False)
+    gradebook_created.join()
+    generate_assignments(NbGraderAPI(config=prepared.config), prepared.used)
+    seconds = 0.0
+    if canary is not None:
+        from autograder.grading.canary import CanaryError
+
+        try:
+            seconds = canary.result()
+        except CanaryError as exc:
+            raise GradingError(str(exc)) from None
+    students = {s: collection.students.get(s) for s, _ in collection.ready}
+    students.update({p.student_id: collection.students.get(p.student_id) for p in collection.problems})
+    register(prepared.db_url, prepared.used, prepared.grading.due_dates, students)
+    return seconds
