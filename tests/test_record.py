@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import stat
@@ -12,11 +11,13 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
-from autograder.execution import preprocessor as executor
-from coursetools.demo import DEMO_ASSIGNMENT
-from autograder.grading.pipeline import load_config, run
-from autograder.model import Status
+from autograder.execution.backends import Job, LocalBackend, run_copies
+from autograder.execution.preprocessor import prepare_job, run_parameters
+from autograder.grading.config import load_config
+from autograder.grading.pipeline import run
 from autograder.grading.record import Recorder
+from autograder.model import Status
+from coursetools.demo import DEMO_ASSIGNMENT
 
 from .test_pipeline import NOTEBOOK, course_with_config, notebooks, write_submission  # noqa: F401 - a fixture
 
@@ -66,11 +67,18 @@ def _copy_of(graded, tmp_path: Path, name: str) -> Path:
     return workspace
 
 
-def _precompute(workspace: Path, config) -> dict:
-    jobs = [(s, DEMO_ASSIGNMENT, workspace / "source" / DEMO_ASSIGNMENT / NOTEBOOK,
-             workspace / "submitted" / s / DEMO_ASSIGNMENT / NOTEBOOK) for s in STUDENTS]
-    assert [f for _, _, f in executor.precompute(jobs, config, 2)] == [None] * len(STUDENTS)
-    return copy.deepcopy(executor.PRECOMPUTED)
+def _precompute(workspace: Path, config) -> dict[str, dict]:
+    """Each copy's outputs, run on this machine's sandboxes as a grading run does."""
+    jobs = [Job(s, DEMO_ASSIGNMENT, workspace / "source" / DEMO_ASSIGNMENT / NOTEBOOK,
+                workspace / "submitted" / s / DEMO_ASSIGNMENT / NOTEBOOK) for s in STUDENTS]
+    parameters, timeout = run_parameters(config)
+    backend = LocalBackend(2)
+    try:
+        copies = list(run_copies(jobs, prepare_job, backend, parameters, timeout))
+    finally:
+        backend.close()
+    assert [c.failure for c in copies] == [None] * len(STUDENTS)
+    return {c.student: c.outputs for c in copies}
 
 
 def _gradebook_rows(workspace: Path) -> dict:
@@ -114,18 +122,17 @@ def test_when_a_class_is_recorded_in_one_pass_then_gradebook_and_notebooks_are_t
     _, course = graded
     stock, ours = _copy_of(graded, tmp_path, "stock"), _copy_of(graded, tmp_path, "ours")
     stock_config = load_config(stock, course, sandboxed=True)
-    outputs = _precompute(stock, stock_config)
+    outputs = _precompute(ours, load_config(ours, course, sandboxed=True))
 
+    # Plain nbgrader autograde, with the sandbox's preprocessor running each copy itself.
     api = NbGraderAPI(config=stock_config)
     for student in STUDENTS:
         assert api.autograde(DEMO_ASSIGNMENT, student, force=True, create=True)["success"]
-    assert not executor.PRECOMPUTED
 
-    executor.PRECOMPUTED.update(copy.deepcopy(outputs))
-    with Recorder(load_config(ours, course, sandboxed=True), ours, take=executor.take, restore=executor.restore) as recorder:
-        outcomes = [o for student in STUDENTS for o in recorder.record(student, DEMO_ASSIGNMENT)] + recorder.flush()
+    with Recorder(load_config(ours, course, sandboxed=True), ours) as recorder:
+        outcomes = [o for student in STUDENTS for o in recorder.record(student, DEMO_ASSIGNMENT, outputs[student])]
+        outcomes += recorder.flush()
     assert [o.student_id for o in outcomes] == list(STUDENTS)
-    assert not executor.PRECOMPUTED
 
     expected, got = _gradebook_rows(stock), _gradebook_rows(ours)
     assert got == expected
@@ -146,14 +153,14 @@ def test_when_one_copy_cannot_be_recorded_then_it_is_a_grading_failure_and_the_b
     _, course = graded
     workspace = _copy_of(graded, tmp_path, "ours")
     config = load_config(workspace, course, sandboxed=True)
-    _precompute(workspace, config)
+    outputs = _precompute(workspace, config)
     # After its execution, the copy of « vierge » becomes unreadable: nbgrader cannot read it to record it.
     (workspace / "submitted" / "vierge" / DEMO_ASSIGNMENT / NOTEBOOK).write_text("{ pas du JSON", encoding="utf-8")
     with Gradebook(f"sqlite:///{workspace / 'gradebook.db'}") as gradebook:
         gradebook.remove_submission(DEMO_ASSIGNMENT, "parfait")
-    with Recorder(config, workspace, take=executor.take, restore=executor.restore) as recorder:
-        outcomes = [o for student in STUDENTS for o in recorder.record(student, DEMO_ASSIGNMENT)] + recorder.flush()
-    executor.PRECOMPUTED.clear()
+    with Recorder(config, workspace) as recorder:
+        outcomes = [o for student in STUDENTS for o in recorder.record(student, DEMO_ASSIGNMENT, outputs[student])]
+        outcomes += recorder.flush()
     statuses = {o.student_id: o.status for o in outcomes}
     assert statuses == {s: Status.FAILED if s == "vierge" else Status.GRADED for s in STUDENTS}
     assert "nbgrader" in next(o.message for o in outcomes if o.student_id == "vierge")

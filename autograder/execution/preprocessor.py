@@ -3,11 +3,13 @@
 1. The notebook is rebuilt from the pristine source: every cell, its metadata, points and the
    kernelspec come from source/; only the student's answer cells (matched by grade_id) come from
    the submission.
-2. The rebuilt notebook has already run in the sandbox (backends.run_copies, in parallel): the
-   recorder hands its outputs to this preprocessor (``outputs``), which writes them into the cells,
-   so that nbgrader's SaveAutoGrades scores them and feedback, export and formgrader work as usual.
-   A copy is never run here, out of the parallel run's accounting: missing outputs are an error
-   (a grading failure for the copy).
+2. In a grading run, the rebuilt notebook has already run in the sandbox (backends.run_copies, in
+   parallel): the recorder hands its outputs to this preprocessor (``outputs``, with
+   ``require_outputs``: a copy is never run here, out of the parallel run's accounting; missing
+   outputs are a grading failure). Used by plain ``nbgrader autograde``, it runs the copy itself,
+   in the same sandbox.
+3. The outputs are written into the cells, so that nbgrader's SaveAutoGrades scores them and
+   feedback, export and formgrader work as usual.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from nbformat import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Dict, Float, Int
+from traitlets import Bool, Dict, Float, Int
 
 from autograder.execution.backends import Job, job_key
 from autograder.execution.sandbox import Limits
@@ -88,6 +90,8 @@ class SandboxedExecute(NbGraderPreprocessor):
 
     #: Outputs of the copy being recorded, by key of its rebuilt notebooks (given by the recorder).
     outputs = Dict()
+    #: True in a grading run: outputs missing from ``outputs`` are an error, never a run here.
+    require_outputs = Bool(False)
 
     def _source_notebook(self, resources: dict) -> NotebookNode:
         coursedir = CourseDirectory(parent=self)
@@ -99,10 +103,14 @@ class SandboxedExecute(NbGraderPreprocessor):
         source = self._source_notebook(resources)
         rebuilt = rebuild(source, nb)
         student = str(resources["nbgrader"]["student"])
-        key = job_key(student, json.dumps(cell_roles(rebuilt)))
-        if key not in self.outputs:
+        roles_json = json.dumps(cell_roles(rebuilt))
+        key = job_key(student, roles_json)
+        if key in self.outputs:
+            outputs, failure = self.outputs[key]
+        elif self.require_outputs:
             raise RuntimeError("résultat d'exécution introuvable pour ce rendu (erreur interne du correcteur)")
-        outputs, failure = self.outputs[key]
+        else:
+            outputs, failure = self._run_here(roles_json, student)
         for index, cell in enumerate(rebuilt.cells):
             if cell.cell_type != "code":
                 continue
@@ -116,6 +124,16 @@ class SandboxedExecute(NbGraderPreprocessor):
             cell.outputs = [nbformat.from_dict(output) for output in outputs[index]]
         nb.cells, nb.metadata = rebuilt.cells, rebuilt.metadata
         return nb, resources
+
+    def _run_here(self, roles_json: str, student: str) -> tuple[list, str | None]:
+        """Run the copy now, in the sandbox (plain ``nbgrader autograde``); a grading failure is an error."""
+        from autograder.execution.execute import execute
+
+        parameters, timeout = run_parameters(self.config)
+        result = execute(roles_json, student, parameters, timeout)
+        if result.infrastructure or result.outputs is None:
+            raise RuntimeError(f"la copie n'a pas pu être exécutée ({result.failure})")
+        return result.outputs, result.failure
 
 
 def run_parameters(config) -> tuple[RunParameters, float]:

@@ -217,7 +217,7 @@ class Recorder:
         coursedir, converter = self.coursedir, self.converter
         for step in self._steps:
             if isinstance(step, SandboxedExecute):
-                step.outputs = pending.outputs
+                step.outputs, step.require_outputs = pending.outputs, True
         coursedir.assignment_id, coursedir.student_id = assignment, student
         submitted = coursedir.format_path(coursedir.submitted_directory, student, assignment)
         notebooks = sorted(str(p) for p in Path(submitted).glob(coursedir.notebook_id + ".ipynb"))

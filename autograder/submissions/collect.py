@@ -8,7 +8,6 @@ tous les travaux remis »). Submitted files are only read, never modified.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from autograder.submissions import identity
 from autograder.submissions import moodle
 from autograder.submissions import notebook_io
 from autograder.course import Assignment, identify
-from autograder.submissions.roster import Roster, Student, slug
+from autograder.submissions.roster import Roster, Student
 
 #: Default size limit of one submitted notebook.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
