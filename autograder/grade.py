@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -210,7 +211,15 @@ def _parse_due(text: str, assignment: str) -> datetime:
         except (ValueError, KeyError):
             zone = None
     try:
-        due = date_parser.parse(head if zone else text)
+        with warnings.catch_warnings():
+            # An abbreviation dateutil does not know (« CET ») would otherwise be dropped, the date read as UTC.
+            warnings.simplefilter("error", date_parser.UnknownTimezoneWarning)
+            due = date_parser.parse(head if zone else text)
+    except date_parser.UnknownTimezoneWarning:
+        raise GradingError(
+            f"Date limite illisible pour « {assignment} » : « {text} » (fuseau horaire « {last} » inconnu : "
+            "écrivez-le comme « Europe/Paris » ou « UTC »)."
+        ) from None
     except (ValueError, OverflowError) as exc:
         raise GradingError(f"Date limite illisible pour « {assignment} » : « {text} » ({exc}).") from None
     if zone:

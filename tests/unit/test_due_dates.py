@@ -1,0 +1,44 @@
+"""Due dates of the configuration (``c.Grading.due_dates``): the forms accepted, time zones, French errors.
+
+There is no public parser: grade._parse_due is the one the grading run uses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from autograder import grade
+
+
+@pytest.mark.parametrize("text, utc", [
+    ("2026-12-01 23:59:00 Europe/Paris", datetime(2026, 12, 1, 22, 59)),  # winter: UTC+1
+    ("2026-07-01 23:59:00 Europe/Paris", datetime(2026, 7, 1, 21, 59)),  # summer: UTC+2
+    ("2026-12-01 23:59 America/Montreal", datetime(2026, 12, 2, 4, 59)),
+    ("2026-12-01 23:59:00 UTC", datetime(2026, 12, 1, 23, 59)),
+    ("2026-12-01 23:59:00", datetime(2026, 12, 1, 23, 59)),  # no zone: UTC, as nbgrader
+    ("2026-12-01T23:59:00+01:00", datetime(2026, 12, 1, 22, 59)),
+    ("2026-12-01T23:59:00Z", datetime(2026, 12, 1, 23, 59)),
+    ("  2026-12-01 23:59:00 Europe/Paris  ", datetime(2026, 12, 1, 22, 59)),
+    ("2026-12-01", datetime(2026, 12, 1, 0, 0)),
+])
+def test_when_a_due_date_is_read_then_it_is_naive_utc_as_nbgrader_stores_it(text, utc):
+    due = grade._parse_due(text, "ex01_premiers-pas")
+    assert due == utc and due.tzinfo is None
+
+
+@pytest.mark.parametrize("text, detail", [
+    ("demain soir", "(Unknown string format"),
+    ("1 décembre 2026", "(Unknown string format"),
+    ("2026-12-01 23:59:00 Europe/Nulle-Part", "(Unknown string format"),
+    ("2026-13-45 23:59:00", "(month must be in 1..12"),
+    ("UTC", "(String does not contain a date"),
+    ("2026-12-01 23:59:00 CET", "(fuseau horaire «\u00a0CET\u00a0» inconnu\u00a0: écrivez-le comme «\u00a0Europe/Paris\u00a0» ou «\u00a0UTC\u00a0»)."),
+])
+def test_when_a_due_date_cannot_be_read_then_the_error_is_french_and_names_the_assignment(text, detail):
+    with pytest.raises(grade.GradingError) as error:
+        grade._parse_due(text, "ex01_premiers-pas")
+    message = str(error.value)
+    assert message.startswith(f"Date limite illisible pour «\u00a0ex01_premiers-pas\u00a0»\u00a0: «\u00a0{text}\u00a0» ")
+    assert detail in message
