@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import select
 import struct
@@ -79,6 +80,8 @@ def receive(fd: int, timeout: float | None = None) -> dict:
         message = json.loads(_read_exact(fd, length, deadline).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"message illisible ({exc})") from None
+    except RecursionError:
+        raise ProtocolError("message illisible (structure JSON imbriquée trop profondément)") from None
     if not isinstance(message, dict):
         raise ProtocolError("message qui n'est pas un objet JSON")
     return message
@@ -90,7 +93,7 @@ def receive(fd: int, timeout: float | None = None) -> dict:
 
 
 def _array(value: np.ndarray) -> dict:
-    value = np.ascontiguousarray(value)
+    value = np.asarray(value)  # not ascontiguousarray: it turns a 0-d array into shape (1,); tobytes() is C order
     if value.dtype.name not in DTYPES:
         raise Unsupported(f"tableau de type {value.dtype.name}")
     return {"t": "array", "dtype": value.dtype.name, "shape": list(value.shape),
@@ -135,15 +138,29 @@ def _decode_array(item: Any) -> np.ndarray:
     if not isinstance(item, dict) or item.get("t") != "array":
         raise ProtocolError("tableau attendu")
     dtype, shape, data = item.get("dtype"), item.get("shape"), item.get("data")
-    if dtype not in DTYPES or not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+    if (not isinstance(dtype, str) or dtype not in DTYPES or not isinstance(shape, list)
+            or not all(isinstance(d, int) and d >= 0 for d in shape)):
         raise ProtocolError("tableau mal décrit")
     if not isinstance(data, str):
         raise ProtocolError("données de tableau absentes")
-    raw = base64.b64decode(data, validate=True)
-    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:  # binascii.Error, or characters that are not ASCII
+        raise ProtocolError("données de tableau qui ne sont pas en base 64") from None
+    expected = math.prod(shape) * np.dtype(dtype).itemsize  # Python integers: no overflow
     if len(raw) != expected:
         raise ProtocolError("taille de tableau incohérente")
-    return np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape).copy()
+    try:
+        return np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape).copy()
+    except (ValueError, OverflowError):  # too many dimensions, or a dimension NumPy cannot hold
+        raise ProtocolError("tableau mal décrit") from None
+
+
+def _number(parse: Any, text: str) -> int | float:
+    try:
+        return parse(text)
+    except (ValueError, OverflowError):
+        raise ProtocolError(f"nombre illisible : {text[:40]!r}") from None
 
 
 def decode(item: Any, depth: int = 0, tf: Any = None, resolve: Any = None) -> Any:
@@ -160,9 +177,9 @@ def decode(item: Any, depth: int = 0, tf: Any = None, resolve: Any = None) -> An
     if kind == "bool" and isinstance(item.get("v"), bool):
         return item["v"]
     if kind == "int" and isinstance(item.get("v"), str) and len(item["v"]) < 400:
-        return int(item["v"])
+        return _number(int, item["v"])
     if kind == "float" and isinstance(item.get("v"), str):
-        return float.fromhex(item["v"])
+        return _number(float.fromhex, item["v"])
     if kind == "str" and isinstance(item.get("v"), str):
         return item["v"]
     if kind == "array":

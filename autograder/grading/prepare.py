@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,8 +88,11 @@ def parse_due(text: str, assignment: str) -> datetime:
                 f"Date limite illisible pour « {assignment} » : « {text} » (fuseau horaire « {parts[2]} » inconnu : "
                 "écrivez-le comme « Europe/Paris » ou « UTC »)."
             )
-        return parse_utc(" ".join(parts))
-    except (ValueError, OverflowError):
+        with warnings.catch_warnings():
+            # A zone dateutil does not know, glued to the date, would be dropped and the date read as UTC.
+            warnings.simplefilter("error", date_parser.UnknownTimezoneWarning)
+            return parse_utc(" ".join(parts))
+    except (ValueError, OverflowError, date_parser.UnknownTimezoneWarning):
         raise GradingError(
             f"Date limite illisible pour « {assignment} » : « {text} » (écrivez-la comme "
             "« 2026-12-01 23:59:00 Europe/Paris »)."

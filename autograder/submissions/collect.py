@@ -163,10 +163,15 @@ def _file_reader(path: Path) -> Callable[[int], bytes]:
     return read
 
 
+def _listed(path: Path) -> bool:
+    """Whether a folder is a student's or an assignment's: not hidden, not a Mac archive's « __MACOSX »."""
+    return path.is_dir() and not path.name.startswith(".") and path.name != "__MACOSX"
+
+
 def _from_folder(root: Path) -> list[Received]:
     received = []
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for student_dir in sorted(p for p in root.iterdir() if _listed(p)):
+        for assignment_dir in sorted(p for p in student_dir.iterdir() if _listed(p)):
             stamp = _read_timestamp(assignment_dir)
             files = sorted(
                 p for p in assignment_dir.iterdir()

@@ -60,7 +60,10 @@ class Roster:
             with path.open(newline="", encoding="utf-8-sig") as handle:
                 sample = handle.read(4096)
                 handle.seek(0)
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+                try:
+                    dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+                except csv.Error:  # one column (« id » alone): no delimiter to find
+                    dialect = csv.excel
                 rows = list(csv.DictReader(handle, dialect=dialect))
         except FileNotFoundError:
             raise RosterError(f"La liste de la classe « {path} » n'existe pas.") from None
