@@ -9,7 +9,6 @@ it afterwards.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import shutil
@@ -26,9 +25,10 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import checks
-from .collect import CollectError, Problem, collect
+from .collect import CollectError, collect
 from .course import REPO_ROOT, find_assignments, prepare_environment
 from .model import Outcome, RunResult, Status
+from .pages import write_rejected_page
 from .roster import Roster, RosterError
 from .settings import Grading
 from .workspace import JOURNAL, Lock, WorkspaceError, check_location, claim
@@ -166,21 +166,6 @@ def _last_error_line(result: dict) -> str:
     text = (result.get("error") or result.get("log") or "").strip()
     lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1][:300] if lines else "erreur inconnue"
-
-
-def write_problem_feedback(path: Path, problem: Problem) -> None:
-    """A French feedback page for a submission that could not be graded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(problem.assignment)} : rendu non corrigé</title></head>\n<body>\n"
-        f"<h1>{html.escape(problem.assignment)} : votre rendu n'a pas pu être corrigé</h1>\n"
-        f"<p>{html.escape(problem.message)}</p>\n"
-        "<p>Note : 0. Vérifiez le fichier (ouvrez-le dans JupyterLab, enregistrez-le, "
-        "puis rendez le fichier <code>.ipynb</code> sans le renommer) et contactez votre "
-        "enseignant ou enseignante.</p>\n</body>\n</html>\n",
-        encoding="utf-8",
-    )
 
 
 def _load_journal(workspace: Path) -> dict[str, dict]:
@@ -500,7 +485,7 @@ def _run(sources: list[Path], workspace: Path, course_root: Path, options: _Opti
                 _remove_submission(gradebook, problem.assignment, problem.student_id)
             notebook = assignments[problem.assignment].notebooks[0] if problem.assignment in assignments else "rendu.ipynb"
             page = workspace / "feedback" / problem.student_id / problem.assignment / (Path(notebook).stem + ".html")
-            write_problem_feedback(page, problem)
+            write_rejected_page(page, problem)
             result.outcomes.append(
                 Outcome(problem.student_id, problem.assignment, 0.0, max_score, Status.REJECTED, problem.message, page)
             )
