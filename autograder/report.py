@@ -150,7 +150,7 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
         graded=[o for o in result.outcomes if o.status is Status.GRADED],
         rejected=[o for o in result.outcomes if o.status is Status.REJECTED],
         failed=[o for o in result.outcomes if o.status is Status.FAILED],
-        date=datetime.now().strftime("%d/%m/%Y à %H:%M"),
+        now=datetime.now(),
         assignments=assignments,
         manual=sorted(stats["manual"]),
         ambiguities=result.ambiguities,
