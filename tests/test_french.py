@@ -116,3 +116,48 @@ def test_when_the_readme_is_read_then_its_french_prose_follows_french_typography
     text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     french = text.split("## In English")[0]
     assert typography_errors(prose(french)) == []
+
+
+TEMPLATES = sorted((REPO_ROOT / "autograder" / "templates").rglob("*.j2"))
+
+# What is not French prose in a template: Jinja comments, statements and expressions, styles, scripts.
+NOT_TEMPLATE_PROSE = [
+    re.compile(r"\{#.*?#\}", re.S),
+    re.compile(r"\{%.*?%\}", re.S),
+    re.compile(r"\{\{.*?\}\}", re.S),
+    re.compile(r"<(style|script)\b.*?</\1>", re.S | re.I),
+]
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(REPO_ROOT / "autograder")))
+def test_when_a_page_template_speaks_french_then_it_follows_french_typography(path: Path):
+    text = path.read_text(encoding="utf-8")
+    for pattern in NOT_TEMPLATE_PROSE:
+        text = pattern.sub("X", text)
+    assert typography_errors(prose(text)) == []
+
+
+def test_when_the_templates_are_checked_then_a_plain_space_before_a_colon_is_found():
+    text = "<p>{{ n }} rendu(s) : {% if x %}corrigé{% endif %}</p><style>a{b:c}</style>"
+    for pattern in NOT_TEMPLATE_PROSE:
+        text = pattern.sub("X", text)
+    assert len(typography_errors(prose(text))) == 1
+
+
+NUMBERS = [0, 0.0, -0.0, 1, 10, 9.0, 0.004, 0.005, 0.015, 0.1, 0.5, 1.25, 2 / 3, 3.333, 3.335, 99.999,
+           -1.5, -0.001, 1e6, 123456.789, 1e-9, float("inf"), float("nan")]
+
+
+@pytest.mark.parametrize("value", NUMBERS)
+def test_when_a_number_is_formatted_then_the_french_helper_matches_the_checks_library(value: float):
+    from autograder import checks
+    from autograder.grading import french
+
+    assert french.format_number(value) == checks.format_number(value)
+
+
+def test_when_numbers_and_delays_are_formatted_then_they_read_as_french():
+    from autograder.grading.french import format_duration, format_number
+
+    assert [format_number(v) for v in (3.25, 10.0, 2 / 3, 0.004)] == ["3,25", "10", "0,67", "0"]
+    assert [format_duration(s) for s in (5, 600, 3 * 3600 + 125, 5 * 86400)] == ["1 min", "10 min", "3 h 02", "5 jours"]

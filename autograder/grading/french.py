@@ -9,8 +9,8 @@ def format_number(value: float) -> str:
     return text.replace(".", ",")
 
 
-def format_lateness(seconds: float) -> str:
-    """A lateness in French words: minutes, hours and minutes, or days."""
+def format_duration(seconds: float) -> str:
+    """A delay in minutes (at least one), hours and minutes below two days, days beyond."""
     minutes = int(seconds // 60)
     if minutes < 60:
         return f"{max(minutes, 1)} min"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.grading.french import format_lateness
+from autograder.grading.french import format_duration
 from autograder.model import Outcome, Status
 
 
@@ -35,7 +35,7 @@ def read_outcome(gradebook: Gradebook, workspace: Path, student: str, assignment
     if manual:
         remarks.append("à noter à la main : " + ", ".join(manual))
     if late > 0:
-        remarks.append(f"rendu en retard ({format_lateness(late)})")
+        remarks.append(f"rendu en retard ({format_duration(late)})")
     page = workspace / "feedback" / student / assignment
     return Outcome(
         student, assignment, score, max_score, Status.GRADED, "\u00a0; ".join(remarks),

@@ -1,34 +1,57 @@
-"""The page a student reads when the submission could not be graded (rejected copy)."""
+"""The grader's own HTML pages, rendered from the Jinja2 templates in ``autograder/templates``.
+
+Also the stage that gives rejected copies their zero and their page.
+
+(The feedback page of a graded notebook is nbconvert's, from ``templates/feedback``; the pages
+here are the ones the grader writes itself: the class report and the page of a rejected copy.)
+"""
 
 from __future__ import annotations
 
-import html
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from autograder.grading.french import format_duration, format_number
+from autograder.model import Outcome, Status
 
 if TYPE_CHECKING:
     from autograder.grading.prepare import Prepared
+    from autograder.model import RunResult
+    from autograder.submissions.collect import Collection, Problem
 
-from autograder.model import Outcome, RunResult, Status
-from autograder.submissions.collect import Collection, Problem
 
-
-def write_rejected_page(path: Path, problem: Problem) -> None:
-    """A French feedback page for a submission that could not be graded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(problem.assignment)} : rendu non corrigé</title></head>\n<body>\n"
-        f"<h1>{html.escape(problem.assignment)} : votre rendu n'a pas pu être corrigé</h1>\n"
-        f"<p>{html.escape(problem.message)}</p>\n"
-        "<p>Note : 0. Vérifiez le fichier (ouvrez-le dans JupyterLab, enregistrez-le, "
-        "puis rendez le fichier <code>.ipynb</code> sans le renommer) et contactez votre "
-        "enseignant ou enseignante.</p>\n</body>\n</html>\n",
-        encoding="utf-8",
+@cache
+def environment() -> Environment:
+    """The templates' environment, built once: HTML templates (``*.html.j2``) are autoescaped."""
+    env = Environment(
+        loader=PackageLoader("autograder", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
+    env.filters["number"] = format_number
+    env.filters["duration"] = format_duration
+    return env
 
 
-def rejected_stage(prepared: "Prepared", collection: Collection, result: RunResult) -> None:
+def render(name: str, **context: Any) -> str:
+    """The template ``name`` rendered with ``context``."""
+    return environment().get_template(name).render(**context)
+
+
+def write_rejected_page(path: Path, problem: "Problem") -> Path:
+    """Write the French page of a submission that could not be graded; return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render("rejected.html.j2", problem=problem), encoding="utf-8")
+    return path
+
+
+def rejected_stage(prepared: "Prepared", collection: "Collection", result: "RunResult") -> None:
     """Copies that cannot be graded: zero, a page that says why, and no earlier grade left in the gradebook."""
     from nbgrader.api import Gradebook, MissingEntry
 

@@ -7,18 +7,14 @@ from typing import Any
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from autograder.execution.preprocessor import is_test_cell
+
 DIAGNOSTIC = "Diagnostic"
 
 #: nbgrader's automatic comments (hard-coded in English), in French.
 AUTO_COMMENTS = {
     "No response.": "Pas de réponse : la cellule est restée telle qu'elle a été distribuée.",
 }
-
-
-def is_test_cell(cell: NotebookNode) -> bool:
-    """An autograder test cell: graded, not an answer."""
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
 
 
 class FrenchFeedback(NbGraderPreprocessor):

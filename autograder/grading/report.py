@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
 import re
 import statistics
@@ -15,9 +14,9 @@ from typing import TYPE_CHECKING
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.grading.french import format_number
-
+from autograder.execution.preprocessor import is_test_cell
 from autograder.model import Status
+from autograder.grading.pages import render
 
 if TYPE_CHECKING:
     from autograder.model import RunResult
@@ -26,13 +25,13 @@ NBSP = "\u00a0"
 
 
 def _figure(fig) -> str:
+    """A matplotlib figure as PNG data in base64 (closed afterwards), for an inline image."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def diagnostic_kind(line: str) -> str:
@@ -95,7 +94,7 @@ def collect_stats(result: "RunResult", db_url: str) -> dict:
                 continue
             for cell in notebook.cells:
                 meta = cell.metadata.get("nbgrader", {})
-                if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                if cell.cell_type == "code" and is_test_cell(cell):
                     diagnostics[(outcome.assignment, meta.get("grade_id", "?"))].update(set(cell_diagnostics(cell)))
     return {"scores": scores, "max_scores": max_scores, "parts": parts, "manual": manual, "diagnostics": diagnostics}
 
@@ -108,103 +107,56 @@ def write_report(result: "RunResult", db_url: str, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     stats = collect_stats(result, db_url)
-    body: list[str] = []
-    graded = [o for o in result.outcomes if o.status is Status.GRADED]
-    rejected = [o for o in result.outcomes if o.status is Status.REJECTED]
-    failed = [o for o in result.outcomes if o.status is Status.FAILED]
-    body.append(
-        f"<p>{len(result.outcomes)} rendu(s) : {len(graded)} corrigé(s), {len(rejected)} rejeté(s), "
-        f"{len(failed)} en échec de correction. Correction du {datetime.now().strftime('%d/%m/%Y à %H:%M')}.</p>"
-    )
-    if failed:
-        body.append(
-            "<h2>Copies non corrigées (échec de la correction)</h2><p>Le correcteur n'a pas pu juger ces copies : "
-            "ce ne sont pas des notes, elles n'apparaissent ni dans les figures ni dans les moyennes, et leur note "
-            "est laissée vide dans les exports. Relancez la même commande pour les corriger de nouveau.</p>"
-            "<table><tr><th>Devoir</th><th>Étudiant·e</th><th>Cause</th></tr>"
-        )
-        for outcome in failed:
-            body.append(f"<tr><td>{html.escape(outcome.assignment)}</td><td>{html.escape(outcome.student_id)}</td>"
-                        f"<td>{html.escape(outcome.message)}</td></tr>")
-        body.append("</table>")
+    assignments = []
     for assignment in sorted(stats["scores"]):
         values = stats["scores"][assignment]
         top = stats["max_scores"][assignment]
-        body.append(f"<h2>{html.escape(assignment)}</h2>")
-        body.append(
-            f"<p>Moyenne : {format_number(statistics.mean(values))} / {format_number(top)} ; "
-            f"médiane : {format_number(statistics.median(values))} ; {len(values)} copie(s).</p>"
-        )
-        body.append("<h3>Distribution des notes</h3>")
         fig, ax = plt.subplots(figsize=(6, 3))
         ax.hist(values, bins=min(20, max(5, int(top) + 1)), range=(0, top or 1), color="#4c72b0", edgecolor="white")
         ax.set_xlabel("note")
         ax.set_ylabel("nombre de copies")
         ax.set_title(f"Distribution des notes ({assignment})")
-        body.append(_figure(fig))
+        histogram = _figure(fig)
 
+        success, diagnostics = None, []
         names = sorted(k[1] for k in stats["parts"] if k[0] == assignment)
         if names:
             rates = [100 * statistics.mean(stats["parts"][(assignment, n)]) for n in names]
-            body.append("<h3>Réussite par question</h3>")
             fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * len(names)))
             ax.barh(names, rates, color="#55a868")
             ax.set_xlim(0, 100)
             ax.invert_yaxis()
             ax.set_xlabel("points obtenus (% du maximum, moyenne de la classe)")
             ax.set_title("Réussite par question")
-            body.append(_figure(fig))
-            body.append("<h3>Diagnostics les plus fréquents par question</h3><table><tr><th>Question</th>"
-                        "<th>Diagnostic</th><th>Copies</th></tr>")
-            for name in names:
-                for text, count in stats["diagnostics"][(assignment, name)].most_common(3):
-                    body.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(text)}</td><td>{count}</td></tr>")
-            body.append("</table>")
+            success = _figure(fig)
+            diagnostics = [
+                (name, text, count)
+                for name in names
+                for text, count in stats["diagnostics"][(assignment, name)].most_common(3)
+            ]
+        assignments.append({
+            "name": assignment,
+            "mean": statistics.mean(values),
+            "median": statistics.median(values),
+            "top": top,
+            "count": len(values),
+            "histogram": histogram,
+            "success": success,
+            "diagnostics": diagnostics,
+        })
 
-    body.append("<h2>À noter à la main</h2>")
-    if stats["manual"]:
-        body.append("<table><tr><th>Devoir</th><th>Étudiant·e</th><th>Cellules</th></tr>")
-        for assignment, student, cells in sorted(stats["manual"]):
-            body.append(f"<tr><td>{html.escape(assignment)}</td><td>{html.escape(student)}</td>"
-                        f"<td>{html.escape(', '.join(cells))}</td></tr>")
-        body.append("</table><p>Ouvrez le formgrader de nbgrader dans ce dossier pour les noter, puis relancez "
-                    "la correction : les exports reprendront les notes manuelles.</p>")
-    else:
-        body.append("<p>Aucune réponse à noter à la main.</p>")
-
-    body.append("<h2>Rendus rejetés</h2>")
-    if rejected:
-        body.append("<table><tr><th>Devoir</th><th>Étudiant·e</th><th>État</th><th>Raison</th></tr>")
-        for outcome in rejected:
-            body.append(f"<tr><td>{html.escape(outcome.assignment)}</td><td>{html.escape(outcome.student_id)}</td>"
-                        f"<td>{html.escape(outcome.status.label)}</td><td>{html.escape(outcome.message)}</td></tr>")
-        body.append("</table>")
-    else:
-        body.append("<p>Aucun.</p>")
-
-    if result.ambiguities or result.warnings:
-        body.append("<h2>Identités à vérifier et remarques</h2><ul>")
-        body += [f"<li><strong>Identité à vérifier</strong> : {html.escape(text)}</li>" for text in result.ambiguities]
-        body += [f"<li>{html.escape(text)}</li>" for text in result.warnings]
-        body.append("</ul>")
-
-    late = [o for o in result.outcomes if o.late_seconds > 0]
-    if late:
-        body.append("<h2>Rendus en retard</h2><table><tr><th>Devoir</th><th>Étudiant·e</th><th>Retard</th></tr>")
-        from autograder.grading.french import format_lateness
-
-        for outcome in late:
-            body.append(f"<tr><td>{html.escape(outcome.assignment)}</td><td>{html.escape(outcome.student_id)}</td>"
-                        f"<td>{format_lateness(outcome.late_seconds)}</td></tr>")
-        body.append("</table>")
-
-    page = (
-        '<!DOCTYPE html>\n<html lang="fr">\n<head><meta charset="utf-8"><title>Rapport de correction</title>\n'
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-        "img{max-width:100%}</style></head>\n<body>\n<h1>Rapport de correction</h1>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
+    page = render(
+        "report.html.j2",
+        outcomes=result.outcomes,
+        graded=[o for o in result.outcomes if o.status is Status.GRADED],
+        rejected=[o for o in result.outcomes if o.status is Status.REJECTED],
+        failed=[o for o in result.outcomes if o.status is Status.FAILED],
+        now=datetime.now(),
+        assignments=assignments,
+        manual=sorted(stats["manual"]),
+        ambiguities=result.ambiguities,
+        warnings=result.warnings,
+        late=[o for o in result.outcomes if o.late_seconds > 0],
     )
     path.write_text(page, encoding="utf-8")
     return path

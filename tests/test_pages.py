@@ -1,0 +1,78 @@
+"""The grader's own HTML pages (class report, page of a rejected copy): French text, escaped data."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from autograder.submissions.collect import Problem
+from autograder.model import Outcome, RunResult, Status
+from autograder.grading.pages import write_rejected_page
+from autograder.grading.report import write_report
+
+HOSTILE = "<script>alert('x')</script>"
+
+
+class _Page(HTMLParser):
+    """The elements and the text of a page, as a browser would read them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def read_page(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def test_when_a_rejected_copy_has_markup_in_its_name_and_reason_then_its_page_shows_it_as_text(tmp_path: Path):
+    problem = Problem(f"eleve{HOSTILE}", f"ex01{HOSTILE}", f"Le fichier «\u00a0a.ipynb\u00a0» est illisible {HOSTILE}")
+    path = write_rejected_page(tmp_path / "feedback" / "eleve" / "ex01" / "ex01.html", problem)
+
+    page = read_page(path)
+    assert "script" not in page.tags
+    text = "".join(page.text)
+    assert f"ex01{HOSTILE}\u00a0: votre rendu n'a pas pu être corrigé" in text
+    assert problem.message in text
+    assert "Note\u00a0: 0." in text
+
+
+@pytest.fixture
+def hostile_report(tmp_path: Path) -> Path:
+    """A class report where every name, reason and remark carries markup."""
+    result = RunResult(workspace=tmp_path / "ws", grades_csv=tmp_path / "grades.csv")
+    result.outcomes = [
+        Outcome(f"graded{HOSTILE}", "ex01", 2.5, 4.0, Status.GRADED, manual=[f"cell{HOSTILE}"], late_seconds=4000),
+        Outcome(f"rejected{HOSTILE}", "ex01", 0.0, 4.0, Status.REJECTED, f"reason{HOSTILE}"),
+        Outcome(f"failed{HOSTILE}", "ex01", 0.0, 4.0, Status.FAILED, f"cause{HOSTILE}"),
+    ]
+    result.warnings = [f"warning{HOSTILE}"]
+    result.ambiguities = [f"identity{HOSTILE}"]
+    return write_report(result, f"sqlite:///{tmp_path / 'gradebook.db'}", tmp_path / "rapport.html")
+
+
+def test_when_names_and_reasons_carry_markup_then_the_class_report_shows_them_as_text(hostile_report: Path):
+    page = read_page(hostile_report)
+    assert "script" not in page.tags
+    text = "".join(page.text)
+    for shown in ["graded", "rejected", "failed", "reason", "cause", "cell", "warning", "identity"]:
+        assert f"{shown}{HOSTILE}" in text
+    assert f"Identité à vérifier\u00a0: identity{HOSTILE}" in text
+    assert "Moyenne\u00a0: 1,25 / 4\u00a0; médiane\u00a0: 1,25\u00a0; 2 copie(s)." in text  # the failure is not a grade
+    assert "1 h 06" in text  # the late copy's delay, in French
+
+
+def test_when_the_class_report_is_written_then_its_figure_is_an_inline_image(hostile_report: Path):
+    html = hostile_report.read_text(encoding="utf-8")
+    assert html.count('<img alt="figure" src="data:image/png;base64,iVBORw0KGgo') == 1  # PNG signature
