@@ -742,3 +742,7 @@ def test_when_the_sandbox_has_no_pid_namespace_then_the_process_detectors_see_th
     finally:
         _clean_up(course, out)
     assert _tagged_processes() == []
+
+
+#: Every test here runs the grader end to end (select with -m e2e).
+pytestmark = pytest.mark.e2e

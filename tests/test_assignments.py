@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
 from autograder.course import REPO_ROOT, find_assignments
 from coursetools.demo import check_demo
@@ -117,3 +118,7 @@ def test_when_the_course_grader_grades_solutions_and_blank_copies_then_full_mark
         full = outcome.max_score - manual_points(outcome.assignment)
         expected = full if outcome.student_id == "solution" else 0.0
         assert outcome.score == expected, (outcome.assignment, outcome.student_id, outcome.score, outcome.message)
+
+
+#: Every test here runs the grader end to end (select with -m e2e).
+pytestmark = pytest.mark.e2e

@@ -139,3 +139,7 @@ def test_when_the_documented_dask_commands_are_used_then_the_command_line_grades
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+#: A Dask cluster started by the test grades end to end.
+pytestmark = [pytest.mark.cluster, pytest.mark.e2e]

@@ -107,3 +107,7 @@ def test_when_the_submissions_folder_is_missing_then_the_cli_says_so_in_french(t
 def test_when_help_is_asked_then_it_is_in_french():
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--help"], capture_output=True, text=True, check=True)
     assert "dossier de rendus" in done.stdout
+
+
+#: Every test here runs the grader end to end (select with -m e2e).
+pytestmark = pytest.mark.e2e

@@ -424,3 +424,7 @@ def test_when_homonyms_come_without_worksheet_then_the_report_lists_them(tmp_pat
     report = result.report.read_text(encoding="utf-8")
     assert "Identités à vérifier" in report and "mdupont1" in report and "mdupont2" in report
     assert any("feuille d" in warning for warning in result.warnings)  # and why no lateness is computed
+
+
+#: Every test here runs the grader end to end (select with -m e2e).
+pytestmark = pytest.mark.e2e

@@ -197,3 +197,7 @@ def test_when_pages_are_written_by_a_warm_writer_then_they_are_those_of_nbgrader
     expected = pages(stock)
     assert len([name for name in expected if name.endswith(".html")]) == len(STUDENTS)
     assert pages(ours) == expected
+
+
+#: Every test here runs the grader end to end (select with -m e2e).
+pytestmark = pytest.mark.e2e

@@ -538,3 +538,7 @@ def test_when_every_structure_is_graded_then_each_copy_has_an_outcome(structures
 
 def test_when_every_structure_is_graded_then_the_submitted_files_are_untouched(structures_run):
     assert tree_digest(structures_run["root"]) == structures_run["before"]
+
+
+#: Every test here runs the grader end to end (select with -m e2e).
+pytestmark = pytest.mark.e2e

@@ -310,3 +310,7 @@ def test_when_graded_in_the_sandbox_then_the_verdict_is_the_kernels(prefix, case
     expectations_hold(graded, cases, points_of(prefix))
     kernel = run_assignment(notebook_path(prefix), STUDENT, answers)
     assert {k: s for k, (s, _) in graded.items()} == {k: o.score for k, o in kernel.items()}
+
+
+#: Every test here runs the grader end to end (select with -m e2e).
+pytestmark = pytest.mark.e2e

@@ -345,3 +345,7 @@ def test_when_the_warm_server_is_ready_then_it_has_no_other_thread_to_copy_into_
                           timeout=300, cwd=REPO_ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == 1
+
+
+#: Every test here runs the grader end to end (select with -m e2e).
+pytestmark = pytest.mark.e2e
