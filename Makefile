@@ -40,7 +40,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 help:
 	@sed -n '3,7p' Makefile
 
-$(STAMP): requirements.txt pyproject.toml lab/overrides.json
+$(STAMP): requirements.txt requirements-grader.txt pyproject.toml lab/overrides.json
 	@echo "Préparation de l'environnement $(VENV) (première utilisation ou requirements.txt modifié)…"
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
