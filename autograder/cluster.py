@@ -38,8 +38,8 @@ def package_digest() -> str:
     """A digest of the autograder package's code: the workers must run the same version."""
     digest = hashlib.sha256()
     folder = Path(autograder.__file__).resolve().parent
-    for path in sorted(folder.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(folder.rglob("*.py")):  # the subpackages too (checks/)
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

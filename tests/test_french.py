@@ -100,7 +100,8 @@ def french_string_literals(path: Path) -> list[tuple[int, str]]:
 
 
 @pytest.mark.parametrize(
-    "path", sorted((REPO_ROOT / "autograder").glob("*.py")), ids=lambda p: p.name
+    "path", sorted((REPO_ROOT / "autograder").rglob("*.py")),
+    ids=lambda p: p.relative_to(REPO_ROOT / "autograder").as_posix(),
 )
 def test_when_the_grader_speaks_french_then_it_follows_french_typography(path: Path):
     errors = []
