@@ -2,9 +2,10 @@
 
 A released assignment folder (``release/exNN_…/``) must work alone: in a university's JupyterHub,
 in a student's own Jupyter with TensorFlow, NumPy and Matplotlib, without this repository. Its
-cells import ``autograder.checks``: this tool writes ``source/exNN_…/autograder/`` (the checks and
-the modules they import, copied from the package, which stays the one source), and
-``nbgrader generate_assignment`` copies it into ``release/`` with the notebook.
+cells import ``autograder.checks``: this tool writes ``source/exNN_…/autograder/`` (the package
+``checks/``, all its modules, and whatever they import from ``autograder``, copied from the
+package, which stays the one source), and ``nbgrader generate_assignment`` copies it into
+``release/`` with the notebook.
 
 Grading never uses these copies: the grader imports its own package.
 
@@ -38,20 +39,29 @@ def _module_path(name: str) -> Path:
 
 
 def _local_imports(path: Path, package: str) -> set[str]:
-    """Modules of the package that ``path`` imports (relative or ``autograder.…`` imports)."""
+    """Modules of the package that ``path`` imports (relative or ``autograder.…`` imports).
+
+    Each is named by its first part below the package (``checks`` for ``.checks.numeric``); a
+    relative import is read from the folder of ``path``, which may be a subpackage (``checks/``).
+    """
+    here = list(path.relative_to(PACKAGE).parent.parts)  # [] for a module of the package itself
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            if node.level == 1 and node.module:
-                found.add(node.module.split(".")[0])
-            elif node.level == 1:
-                found.update(alias.name for alias in node.names if _module_path(alias.name).exists())
-            elif node.module and node.module.split(".")[0] == package:
-                parts = node.module.split(".")
-                if len(parts) > 1:
-                    found.add(parts[1])
-                else:
-                    found.update(alias.name for alias in node.names if _module_path(alias.name).exists())
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        named = node.module.split(".") if node.module else []
+        if node.level:
+            if node.level - 1 > len(here):
+                continue
+            parts = here[:len(here) - node.level + 1] + named
+        elif named[:1] == [package]:
+            parts = named[1:]
+        else:
+            continue
+        if parts:
+            found.add(parts[0])
+        else:  # ``from . import x`` in the package itself: x is a module when it has a file
+            found.update(alias.name for alias in node.names if _module_path(alias.name).exists())
     return found
 
 
