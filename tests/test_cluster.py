@@ -82,7 +82,7 @@ def test_when_scale_out_is_asked_without_the_sandbox_then_it_is_refused(repo_roo
         grade.run(repo_root / "demo" / "submitted", tmp_path / "notes", scheduler="tcp://127.0.0.1:9", sandboxed=False)
 
 
-@pytest.mark.parametrize("module", ["grade.py", "checks/numeric.py"])
+@pytest.mark.parametrize("module", ["grading/pipeline.py", "checks/numeric.py"])
 def test_when_a_module_of_the_package_changes_then_the_package_digest_changes(module, tmp_path, monkeypatch):
     import shutil
 
