@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from autograder.submissions import moodle
+from autograder.submissions import moodle_worksheet
 from autograder.submissions.identity import choose_worksheet, identify_folders
 from autograder.submissions.roster import Roster, Student
 
@@ -97,7 +98,7 @@ def test_when_an_english_worksheet_with_a_bom_is_read_then_its_columns_and_dates
          "Monday, 30 November 2026, 11:59 PM", "-", ""],
     ])
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    sheet = moodle.read_worksheet(path)
+    sheet = moodle_worksheet.read_worksheet(path)
     assert sheet.bom and sheet.delimiter == "," and sheet.participants == ["101"]
     assert sheet.value("101", "email") == "marie@example.org"
     assert sheet.max_grade("101") == Decimal("20.00") and sheet.can_change("101")
@@ -111,7 +112,7 @@ def test_when_a_spreadsheet_resaved_a_french_worksheet_then_it_is_still_read(tmp
     text = worksheet_text(FR_HEADER, [fr_row(101, "Élodie Hébert", "e@example.org", "lundi 30 novembre 2026, 23:59")],
                           delimiter=";")
     path.write_bytes(text.encode("cp1252"))
-    sheet = moodle.read_worksheet(path)
+    sheet = moodle_worksheet.read_worksheet(path)
     assert sheet.delimiter == ";" and sheet.value("101", "name") == "Élodie Hébert"
     assert sheet.max_grade("101") == Decimal("20.00") and sheet.decimal_separator() == ","
     assert sheet.submitted_at("101", "Europe/Paris").hour == 23
@@ -129,8 +130,8 @@ def test_when_a_spreadsheet_resaved_a_french_worksheet_then_it_is_still_read(tmp
 def test_when_a_file_is_not_a_usable_worksheet_then_the_message_says_what_is_wrong(tmp_path, content, message):
     path = tmp_path / "feuille.csv"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(moodle.WorksheetError, match=re.escape(message)):
-        moodle.read_worksheet(path)
+    with pytest.raises(moodle_worksheet.WorksheetError, match=re.escape(message)):
+        moodle_worksheet.read_worksheet(path)
 
 
 def test_when_a_worksheet_is_written_back_then_only_the_grades_change(tmp_path):
@@ -138,8 +139,8 @@ def test_when_a_worksheet_is_written_back_then_only_the_grades_change(tmp_path):
             fr_row(102, "Paul Martin", "p@example.org", "-", grade="12,00")]
     path = tmp_path / "in.csv"
     path.write_bytes(b"\xef\xbb\xbf" + worksheet_text(FR_HEADER, rows).encode("utf-8"))
-    sheet = moodle.read_worksheet(path)
-    moodle.write_worksheet_back(sheet, tmp_path / "out.csv", {"101": "17,50"}, {})
+    sheet = moodle_worksheet.read_worksheet(path)
+    moodle_worksheet.write_worksheet_back(sheet, tmp_path / "out.csv", {"101": "17,50"}, {})
     out = tmp_path / "out.csv"
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     written = list(csv.reader(io.StringIO(out.read_bytes()[3:].decode("utf-8"))))
@@ -158,8 +159,8 @@ def test_when_a_worksheet_is_written_back_then_only_the_grades_change(tmp_path):
     (10.5, 10.0, "20.00", "20.00"),  # never above Moodle's maximum (Moodle would skip the row)
 ])
 def test_when_a_score_goes_to_moodle_then_it_is_on_the_worksheets_scale(score, top, scale, expected):
-    assert moodle.moodle_grade(score, top, Decimal(scale)) == expected
-    assert moodle.moodle_grade(score, top, Decimal(scale), ",") == expected.replace(".", ",")
+    assert moodle_worksheet.moodle_grade(score, top, Decimal(scale)) == expected
+    assert moodle_worksheet.moodle_grade(score, top, Decimal(scale), ",") == expected.replace(".", ",")
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -169,9 +170,9 @@ def test_when_a_score_goes_to_moodle_then_it_is_on_the_worksheets_scale(score, t
     ("mardi 1 décembre 2026, 09:05", (2026, 12, 1, 9, 5)),
 ])
 def test_when_moodle_writes_a_date_then_it_is_read_in_english_and_french(text, expected):
-    stamp = moodle.parse_moodle_date(text, "Europe/Paris")
+    stamp = moodle_worksheet.parse_moodle_date(text, "Europe/Paris")
     assert (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute) == expected
-    assert moodle.parse_moodle_date("-", "Europe/Paris") is None
+    assert moodle_worksheet.parse_moodle_date("-", "Europe/Paris") is None
 
 
 # --------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def test_when_homonyms_come_with_the_worksheet_then_each_gets_their_class_list_i
         fr_row(101, "Marie Dupont", "marie.dupont2@example.org", "-"),
         fr_row(102, "Marie Dupont", "MARIE.DUPONT@example.org", "-"),
     ]), encoding="utf-8")
-    found = identify_folders(tmp_path / "d.zip", files, HOMONYMS, moodle.read_worksheet(path), set())
+    found = identify_folders(tmp_path / "d.zip", files, HOMONYMS, moodle_worksheet.read_worksheet(path), set())
     ids = {f.link.participants[0]: f.student.id for f in found.values()}
     assert ids == {"101": "mdupont2", "102": "mdupont1"}
 
@@ -231,7 +232,7 @@ def test_when_a_group_submits_then_its_copy_grades_every_member_of_the_worksheet
         fr_row(302, "Paul Martin", "p@example.org", "-", group="Groupe A"),
         fr_row(303, "Léa Durand", "l@example.org", "-", group="Groupe par défaut"),
     ]), encoding="utf-8")
-    found = identify_folders(tmp_path / "d.zip", files, None, moodle.read_worksheet(path), set())
+    found = identify_folders(tmp_path / "d.zip", files, None, moodle_worksheet.read_worksheet(path), set())
     group = found["Groupe A_7_assignsubmission_file"]
     assert group.link.participants == ("301", "302") and group.problem is None
     assert found["Groupe par défaut_assignsubmission_file"].link.participants == ("303",)
@@ -248,7 +249,7 @@ def test_when_worksheets_are_given_then_each_download_takes_its_own(tmp_path):
     mine, other = tmp_path / "a.csv", tmp_path / "b.csv"
     mine.write_text(worksheet_text(FR_HEADER, [fr_row(101, "Marie Dupont", "", "-")]), encoding="utf-8")
     other.write_text(worksheet_text(FR_HEADER, [fr_row(999, "Marie Dupont", "", "-")]), encoding="utf-8")
-    sheets = [moodle.read_worksheet(other), moodle.read_worksheet(mine)]
+    sheets = [moodle_worksheet.read_worksheet(other), moodle_worksheet.read_worksheet(mine)]
     assert choose_worksheet(files, sheets).path == mine
     assert choose_worksheet(files, sheets[:1]) is None
 

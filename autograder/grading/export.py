@@ -153,6 +153,8 @@ def export_moodle(
 
     from autograder.submissions import moodle
 
+    from autograder.submissions import moodle_worksheet
+
     result = MoodleExport()
     sheets = {sheet.path: sheet for sheet in worksheets or []}
     by_target: dict[tuple[str, Path | None, Path], list] = {}
@@ -190,9 +192,9 @@ def export_moodle(
                     if outcome is None or outcome.status is Status.FAILED or scale is None:
                         grade = ""  # no grade: Moodle skips the row (never a 0 the student did not earn)
                     elif outcome.status is Status.REJECTED or points is None:
-                        grade = moodle.moodle_grade(0.0, max_score or 1.0, scale, separator)
+                        grade = moodle_worksheet.moodle_grade(0.0, max_score or 1.0, scale, separator)
                     else:
-                        grade = moodle.moodle_grade(points[0], max_score, scale, separator)
+                        grade = moodle_worksheet.moodle_grade(points[0], max_score, scale, separator)
                     if sheet is None or not locked:
                         grades[number] = grade
                     if comments and not locked and outcome is not None and outcome.status is not Status.FAILED:
@@ -204,10 +206,10 @@ def export_moodle(
                             pages.append((f"{target}/{page.name}", page))
             if sheet is not None:
                 path = folder / sheet.path.name
-                moodle.write_worksheet_back(sheet, path, grades, texts)
+                moodle_worksheet.write_worksheet_back(sheet, path, grades, texts)
             else:
                 path = folder / f"moodle-{assignment}.csv"
-                moodle.write_new_worksheet(path, sorted(new_rows, key=lambda r: int(r[0])), settings.moodle_language)
+                moodle_worksheet.write_new_worksheet(path, sorted(new_rows, key=lambda r: int(r[0])), settings.moodle_language)
             result.worksheets.append(path)
             if pages:
                 archive = folder / f"retours-{assignment}-{zip_path.stem}.zip"

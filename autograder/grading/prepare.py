@@ -145,7 +145,7 @@ class Prepared:
 
 def collect_stage(options: Options, assignments: dict[str, Assignment], grading: Grading) -> tuple[Collection, list]:
     """Check and copy the submissions into ``submitted/``; the Moodle worksheets given, read."""
-    from autograder.submissions.moodle import WorksheetError, read_worksheet
+    from autograder.submissions.moodle_worksheet import WorksheetError, read_worksheet
 
     workspace = options.out
     try:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.submissions.moodle import ANONYMOUS, DEFAULT_GROUP, MoodleFile, Worksheet, folder_name_key
+from autograder.submissions.moodle import ANONYMOUS, DEFAULT_GROUP, MoodleFile, folder_name_key
+from autograder.submissions.moodle_worksheet import Worksheet
 from autograder.submissions.roster import Roster, Student, slug
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from autograder.submissions import identity
 from autograder.submissions import moodle
+from autograder.submissions import moodle_worksheet
 from autograder.submissions.roster import Roster, Student
 
 FR_HEADER = ["Identifiant", "Nom complet", "Adresse de courriel", "Note", "Note maximale",
@@ -27,11 +28,11 @@ def download(tmp_path: Path, folders: list[str]) -> tuple[Path, list[moodle.Mood
     return path, files
 
 
-def worksheet(tmp_path: Path, header: list[str], rows: list[list[str]], name: str = "feuille.csv") -> moodle.Worksheet:
+def worksheet(tmp_path: Path, header: list[str], rows: list[list[str]], name: str = "feuille.csv") -> moodle_worksheet.Worksheet:
     buffer = io.StringIO(newline="")
     csv.writer(buffer, lineterminator="\r\n").writerows([header, *rows])
     (tmp_path / name).write_text(buffer.getvalue(), encoding="utf-8")
-    return moodle.read_worksheet(tmp_path / name)
+    return moodle_worksheet.read_worksheet(tmp_path / name)
 
 
 def by_folder(found: dict[str, identity.Identified]) -> dict[str, str]:

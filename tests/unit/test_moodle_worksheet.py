@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autograder.submissions import moodle
+from autograder.submissions import moodle_worksheet
 
 EN_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum grade", "Grade can be changed",
              "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
@@ -48,7 +49,7 @@ def saved(tmp_path: Path, data: bytes, name: str = "feuille.csv") -> Path:
 def test_when_an_english_worksheet_is_read_then_every_column_role_is_found(tmp_path):
     rows = [["Participant 7", "Marie Dupont", "m@example.org", "Submitted for grading", "", "10.00", "Yes",
              "Monday, 30 November 2026, 11:59 PM", "-", ""]]
-    sheet = moodle.read_worksheet(saved(tmp_path, worksheet_bytes(EN_HEADER, rows)))
+    sheet = moodle_worksheet.read_worksheet(saved(tmp_path, worksheet_bytes(EN_HEADER, rows)))
     assert sheet.columns == {"id": 0, "name": 1, "email": 2, "status": 3, "grade": 4, "max": 5, "changeable": 6,
                              "submitted": 7, "modified": 8, "comments": 9}
     assert sheet.participants == ["7"] and not sheet.bom and sheet.delimiter == ","
@@ -62,7 +63,7 @@ def test_when_an_english_worksheet_is_read_then_every_column_role_is_found(tmp_p
 ])
 def test_when_a_french_worksheet_is_saved_by_any_spreadsheet_then_it_reads_the_same(tmp_path, encoding, delimiter, bom):
     path = saved(tmp_path, worksheet_bytes(FR_HEADER, FR_ROWS, delimiter, encoding, bom))
-    sheet = moodle.read_worksheet(path)
+    sheet = moodle_worksheet.read_worksheet(path)
     assert (sheet.delimiter, sheet.bom) == (delimiter, bom)
     assert sheet.participants == ["101", "102"]
     assert sheet.value("101", "name") == "Élodie Hébert"
@@ -75,10 +76,10 @@ def test_when_a_french_worksheet_is_saved_by_any_spreadsheet_then_it_reads_the_s
 
 def test_when_the_comments_header_is_not_a_known_one_then_the_column_after_the_grade_date_is_taken(tmp_path):
     header = FR_HEADER[:-1] + ["Commentaires (version du paquet de langue)"]
-    sheet = moodle.read_worksheet(saved(tmp_path, worksheet_bytes(header, FR_ROWS)))
+    sheet = moodle_worksheet.read_worksheet(saved(tmp_path, worksheet_bytes(header, FR_ROWS)))
     assert sheet.columns["comments"] == 9
     header = FR_HEADER[:-1] + ["Note finale"]
-    assert "comments" not in moodle.read_worksheet(saved(tmp_path, worksheet_bytes(header, FR_ROWS))).columns
+    assert "comments" not in moodle_worksheet.read_worksheet(saved(tmp_path, worksheet_bytes(header, FR_ROWS))).columns
 
 
 @pytest.mark.parametrize("header, rows, expected", [
@@ -95,27 +96,27 @@ def test_when_the_comments_header_is_not_a_known_one_then_the_column_after_the_g
      "«\u00a0feuille.csv\u00a0», ligne 2\u00a0: identifiant «\u00a0Marie\u00a0» sans numéro de participant."),
 ])
 def test_when_a_file_is_not_a_usable_worksheet_then_the_french_message_says_what_is_wrong(tmp_path, header, rows, expected):
-    with pytest.raises(moodle.WorksheetError) as error:
-        moodle.read_worksheet(saved(tmp_path, worksheet_bytes(header, rows)))
+    with pytest.raises(moodle_worksheet.WorksheetError) as error:
+        moodle_worksheet.read_worksheet(saved(tmp_path, worksheet_bytes(header, rows)))
     assert str(error.value).startswith(expected)
 
 
 @pytest.mark.parametrize("data", [b"", b"\r\n ,, \r\n"])
 def test_when_a_worksheet_is_empty_then_it_is_refused(tmp_path, data):
-    with pytest.raises(moodle.WorksheetError, match="est vide"):
-        moodle.read_worksheet(saved(tmp_path, data))
+    with pytest.raises(moodle_worksheet.WorksheetError, match="est vide"):
+        moodle_worksheet.read_worksheet(saved(tmp_path, data))
 
 
 def test_when_the_worksheet_does_not_exist_then_the_message_is_french(tmp_path):
-    with pytest.raises(moodle.WorksheetError, match="^La feuille d'évaluation «\u00a0.*absente.csv\u00a0» est illisible"):
-        moodle.read_worksheet(tmp_path / "absente.csv")
+    with pytest.raises(moodle_worksheet.WorksheetError, match="^La feuille d'évaluation «\u00a0.*absente.csv\u00a0» est illisible"):
+        moodle_worksheet.read_worksheet(tmp_path / "absente.csv")
 
 
 @pytest.mark.parametrize("identifier, number", [
     ("Participant 12345", "12345"), ("Participant12345", "12345"), ("Participant", None), ("", None),
 ])
 def test_when_an_identifier_is_read_then_the_participant_number_is_its_trailing_digits(identifier, number):
-    assert moodle.participant_number(identifier) == number
+    assert moodle_worksheet.participant_number(identifier) == number
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -128,7 +129,7 @@ def test_when_an_identifier_is_read_then_the_participant_number_is_its_trailing_
     ("-", None), ("", None),
 ])
 def test_when_a_moodle_date_is_parsed_then_english_and_french_forms_give_the_local_time(text, expected):
-    parsed = moodle.parse_moodle_date(text, "Europe/Paris")
+    parsed = moodle_worksheet.parse_moodle_date(text, "Europe/Paris")
     if expected is None:
         assert parsed is None
     else:
@@ -152,32 +153,32 @@ def test_when_a_moodle_date_is_parsed_then_english_and_french_forms_give_the_loc
 ])
 def test_when_a_score_is_put_on_moodles_scale_then_it_is_rounded_half_up_to_two_decimals(
         score, maximum, scale, separator, expected):
-    assert moodle.moodle_grade(score, maximum, Decimal(scale), separator) == expected
+    assert moodle_worksheet.moodle_grade(score, maximum, Decimal(scale), separator) == expected
 
 
 def test_when_a_worksheet_is_written_back_then_only_the_given_grades_and_comments_change(tmp_path):
     original = worksheet_bytes(FR_HEADER, FR_ROWS, ";", bom=True)
-    sheet = moodle.read_worksheet(saved(tmp_path, original))
+    sheet = moodle_worksheet.read_worksheet(saved(tmp_path, original))
     out = tmp_path / "sortie" / "feuille.csv"
-    moodle.write_worksheet_back(sheet, out, {"101": "17,50"}, {"101": "Très bien\u00a0; voir le retour.", "102": "x"})
+    moodle_worksheet.write_worksheet_back(sheet, out, {"101": "17,50"}, {"101": "Très bien\u00a0; voir le retour.", "102": "x"})
     written = out.read_bytes()
     assert written.startswith(b"\xef\xbb\xbf")
     expected_rows = [list(FR_ROWS[0]), FR_ROWS[1]]
     expected_rows[0][4], expected_rows[0][9] = "17,50", "Très bien\u00a0; voir le retour."
     assert written == worksheet_bytes(FR_HEADER, expected_rows, ";", bom=True)
-    again = moodle.read_worksheet(out)
+    again = moodle_worksheet.read_worksheet(out)
     assert again.value("101", "grade") == "17,50" and again.value("102", "grade") == "12,00"
 
 
 def test_when_no_worksheet_was_exported_then_a_new_one_has_the_headers_of_the_language(tmp_path):
     path = tmp_path / "nouvelle.csv"
-    moodle.write_new_worksheet(path, [("101", "Élodie Hébert", "15,00", "20,00")], "fr")
+    moodle_worksheet.write_new_worksheet(path, [("101", "Élodie Hébert", "15,00", "20,00")], "fr")
     assert path.read_bytes().decode("utf-8") == (
         "Identifiant,Nom complet,Note,Note maximale,Dernière modification (note)\r\n"
         "Participant101,Élodie Hébert,\"15,00\",\"20,00\",-\r\n"
     )
-    moodle.write_new_worksheet(path, [("101", "Marie Dupont", "15.00", "20.00")], "en")
-    sheet = moodle.read_worksheet(path)
+    moodle_worksheet.write_new_worksheet(path, [("101", "Marie Dupont", "15.00", "20.00")], "en")
+    sheet = moodle_worksheet.read_worksheet(path)
     assert sheet.participants == ["101"] and sheet.value("101", "grade") == "15.00"
 
 
