@@ -1,7 +1,7 @@
 # Cours « Dérivation automatique avec tf.GradientTape »
 #
 #   make grade    corrige les rendus (par défaut : les rendus de démonstration)
-#   make test     lance toute la suite de tests
+#   make test     lance toute la suite de tests (make test-unit : les tests unitaires seuls)
 #   make lab      ouvre JupyterLab, en français, sur le cours
 #   make hub      lance un JupyterHub de démonstration pour une classe (en root)
 #
@@ -35,7 +35,7 @@ GRADE_PACKAGES := bubblewrap
 TEST_PACKAGES := $(GRADE_PACKAGES) hunspell hunspell-fr postgresql chromium fonts-dejavu-core
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: grade test lab lab-exchange hub hub-remove hub-proxy labextension release demo lessons bench venv grade-deps test-deps node-deps clean help
+.PHONY: grade test test-unit lab lab-exchange hub hub-remove hub-proxy labextension release demo lessons bench venv grade-deps test-deps node-deps clean help
 
 help:
 	@sed -n '3,7p' Makefile
@@ -98,12 +98,25 @@ $(CHP): hub/package.json hub/package-lock.json | node-deps
 grade: $(STAMP) grade-deps
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_FLAGS)
 
-# Unit and end-to-end tests, then nbval: lessons re-executed and their stored outputs
-# compared (strict), instructor notebooks executed (their solutions must pass their tests).
+# The whole suite, in two groups run at the same time (each keeps one core busy):
+# - the tests that grade in the sandbox (markers e2e and hub: one grading run at a time, the
+#   sandbox's user ids are shared), their report written to build/tests/e2e.log and shown at the end;
+# - everything else: unit tests, checks, mutants, French, browser tests, then nbval (lessons
+#   re-executed and their stored outputs compared, strict; instructor notebooks executed, lax).
+# `make test-unit` runs the unit tests alone (under a minute).
+TEST_LOGS := build/tests
 test: $(STAMP) test-deps labextension hub-proxy
-	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval --nbval-current-env course
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env source
+	@mkdir -p $(TEST_LOGS)
+	@$(BIN)/python -m pytest tests -m "e2e or hub" -p no:cacheprovider > $(TEST_LOGS)/e2e.log 2>&1 & e2e=$$!; \
+	$(BIN)/python -m pytest tests -m "not e2e and not hub" \
+	  && $(BIN)/python -m pytest --nbval --nbval-current-env course \
+	  && $(BIN)/python -m pytest --nbval-lax --nbval-current-env source; others=$$?; \
+	wait $$e2e; graded=$$?; \
+	echo "=== Tests qui corrigent dans le bac à sable (e2e, hub) ==="; cat $(TEST_LOGS)/e2e.log; \
+	test $$others -eq 0 && test $$graded -eq 0
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests -m unit
 
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -108,6 +108,3 @@ def test_when_the_check_library_changes_then_the_released_copies_follow():
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
-
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e
