@@ -724,7 +724,7 @@ def test_when_the_sandbox_has_no_pid_namespace_then_the_process_detectors_see_th
              for name in ("processus-detache", "demon-double-fork")]
     script = (
         "import json, sys\n"
-        "from autograder import sandbox, tester\n"
+        "from autograder.execution import sandbox, tester\n"
         "sandbox.CLONE_NEWPID = 0  # the defence switched off\n"
         "print(tester.run_cells(sys.stdin.read(), 'sans-espace-de-pid', tester.RunParameters(cell_timeout=30)))\n"
     )
