@@ -247,26 +247,26 @@ def test_when_a_run_is_repeated_then_grades_are_identical_and_nothing_is_duplica
 
 
 def test_when_a_run_is_interrupted_then_the_next_run_resumes(tmp_path, notebooks, monkeypatch):
-    from autograder.grading import pipeline as grade
+    from autograder.grading.record import Recorder
 
     root = tmp_path / "rendus"
     for student, kind in (("a", "perfect"), ("b", "partial"), ("c", "blank")):
         write_submission(root, student, notebooks[kind])
-    original, calls = grade._grade_one, []
+    original, calls = Recorder.record, []
 
-    def stop_at_second(*args, **kwargs):
-        calls.append(args)
+    def stop_at_second(recorder, student, *args, **kwargs):
+        calls.append(student)
         if len(calls) == 2:
             raise KeyboardInterrupt  # the instructor presses Ctrl+C while nbgrader records the grades
-        return original(*args, **kwargs)
+        return original(recorder, student, *args, **kwargs)
 
-    monkeypatch.setattr(grade, "_grade_one", stop_at_second)
+    monkeypatch.setattr(Recorder, "record", stop_at_second)
     with pytest.raises(KeyboardInterrupt):
         run(root, tmp_path / "out")
-    monkeypatch.setattr(grade, "_grade_one", original)
+    monkeypatch.setattr(Recorder, "record", original)
     resumed = run(root, tmp_path / "out")
     reused = {o.student_id for o in resumed.outcomes if o.reused}
-    assert reused == {calls[0][2]}  # the one recorded before the interruption (in order of completion)
+    assert reused == {calls[0]}  # the one recorded before the interruption (in order of completion)
     scores = {o.student_id: o.score for o in resumed.outcomes}
     assert scores == {"a": FULL_AUTO, "b": 4.0, "c": 0.0}
 
