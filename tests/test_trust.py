@@ -214,6 +214,27 @@ def test_when_the_sandbox_cannot_run_the_solution_then_the_run_stops_before_any_
     assert not (tmp_path / "out" / "autograded").exists()
 
 
+def test_when_a_copy_crashes_its_process_then_the_cells_after_it_are_graded_as_in_a_fresh_kernel(tmp_path, notebooks):
+    """After a crash, a new student's process replays the cells that ran: never at the student's expense.
+
+    With a cell time limit shorter than a cold import of TensorFlow, the new process must start as warm
+    as the first (TensorFlow imported) and replay the set-up without the cell limit: the other answers
+    keep their points.
+    """
+    perfect = json.loads(notebooks["perfect"])
+    for cell in perfect["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "gradient_affine":
+            cell["source"] = "import os\nos._exit(0)\n"
+    folder = tmp_path / "rendus" / "plantage" / DEMO_ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text(json.dumps(perfect), encoding="utf-8")
+    course = course_with_config(tmp_path, "c.SandboxedExecute.cell_timeout = 1.0")
+    result = run(tmp_path / "rendus", tmp_path / "out", course_root=course, report=False)
+    (outcome,) = result.outcomes
+    assert (outcome.status, outcome.score) == (Status.GRADED, 7.0), outcome.message
+    assert outcome.message.startswith("points perdus\u00a0: test_gradient_affine\u00a0;"), outcome.message
+
+
 # --------------------------------------------------------------------------
 # Journal
 # --------------------------------------------------------------------------

@@ -54,6 +54,13 @@ def main(read_fd: int = READ_FD, write_fd: int = WRITE_FD) -> None:
     from autograder import checks
     from autograder.execution import protocol
 
+    # A new process after a crash starts as warm as the first one (TensorFlow imported): the next
+    # cell's time limit is not spent importing it.
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:  # pragma: no cover - TensorFlow is a dependency of the course
+        pass
+
     # Bound before any student code runs: rebinding the module's names later changes nothing here.
     observe_tape, source_with_helpers = checks.observe_tape, checks.source_with_helpers
     shell = InteractiveShell.instance(colors="NoColor")

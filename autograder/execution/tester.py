@@ -28,6 +28,10 @@ from autograder.execution.student_process import (
     StudentProcessGone,
 )
 
+#: Seconds each earlier cell may take when it is run again in a new student's process (after a crash).
+REPLAY_TIMEOUT = 120.0
+
+
 class InfrastructureFailure(Exception):
     """The grader could not run the submission (sandbox start, internal error): not the student's doing."""
 
@@ -120,11 +124,16 @@ def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner:
                     runner = StudentProcess(settings, fresh=True)
                 except (sandbox.SandboxUnavailable, OSError) as exc:
                     raise InfrastructureFailure(f"le bac à sable ne redémarre pas ({exc})") from None
+                # The cells that ran before are run again: they succeeded once, so a failure now is the
+                # grader's (a slow or killed new process), never points taken from the student.
                 try:
                     for source in done:
-                        runner.request({"op": "exec", "source": source})
-                except StudentProcessGone:
-                    pass
+                        answer = runner.request({"op": "exec", "source": source}, timeout=REPLAY_TIMEOUT)
+                        if answer.get("timeout") or answer.get("error"):
+                            raise StudentProcessGone("une cellule déjà exécutée a échoué en étant rejouée")
+                except StudentProcessGone as exc:
+                    runner.stop()
+                    raise InfrastructureFailure(f"le processus de l'étudiant·e n'a pas pu être relancé ({exc})") from None
                 for name in [n for n, v in namespace.items() if isinstance(v, RemoteFunction)]:
                     del namespace[name]
             elif not any(o.get("output_type") == "error" for o in outputs[index]):
