@@ -6,17 +6,19 @@ scored the way nbgrader scores it (an error gives 0, a number on the last line
 is the partial credit, otherwise full points).
 
 :func:`run_assignment` runs a whole notebook. :func:`run_mutants` runs many
-mutants of one notebook without repeating the whole notebook for each: a worker
-process runs the cells before the mutated answer once, then forks a child per
-mutant, which runs the mutated answer, the cells up to its test cell (but no
-other test cell) and that test cell. Each mutant thus runs in its own process,
-on the state the earlier cells left, and cannot disturb the others.
+mutants of one notebook without running the whole notebook for each: a worker
+process imports the notebook's modules (TensorFlow above all) once, then forks a
+child per mutant, which runs the set-up and the answers before the mutated one,
+the mutated answer, the cells up to its test cell (but no other test cell) and
+that test cell. Each mutant thus runs in its own process and cannot disturb the
+others.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import io
 import linecache
 import os
@@ -212,20 +214,55 @@ def _in_child(function: Callable[[], Any], timeout: float | None = None) -> Any:
     return value
 
 
-def _run_one_mutant(cells: list[Cell], start: int, end: int, run: MutantRun, namespace: dict,
+def _run_one_mutant(cells: list[Cell], start: int, end: int, run: MutantRun,
                     path: Path, student_id: str) -> CellOutcome:
-    """Run the mutated answer ``cells[start]``, the non-test cells after it, then the test ``cells[end]``."""
-    _run_cell(cells[start], run.source, namespace, path, student_id)
-    for cell in cells[start + 1:end]:
-        if not cell.test:
-            _run_cell(cell, cell.source, namespace, path, student_id)
-    outcome = _run_cell(cells[end], cells[end].source, namespace, path, student_id)
+    """The non-test cells before the answer ``cells[start]``, the mutated answer, the
+    non-test cells after it, then its test cell ``cells[end]``: the outcome of that test."""
+    namespace: dict = {"__name__": "__main__"}
+    with _student(student_id):
+        for index, cell in enumerate(cells[:end + 1]):
+            if index == start:
+                _run_cell(cell, run.source, namespace, path, student_id)
+            elif not cell.test:
+                _run_cell(cell, cell.source, namespace, path, student_id)
+        outcome = _run_cell(cells[end], cells[end].source, namespace, path, student_id)
     assert outcome is not None
     return outcome
 
 
+def _imported_modules(cells: list[Cell]) -> list[str]:
+    """The modules that the top level of the non-test cells imports."""
+    names = []
+    for cell in cells:
+        if cell.test:
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.append(node.module)
+    return list(dict.fromkeys(names))
+
+
+def _tensorflow_started() -> bool:
+    """Whether TensorFlow's runtime (and its thread pools) started in this process."""
+    if "tensorflow" not in sys.modules:
+        return False
+    from tensorflow.python.eager import context
+
+    return context.context()._context_handle is not None
+
+
 def _run_mutant_batch(path: Path, student_id: str, runs: list[MutantRun]) -> list[CellOutcome | str]:
-    """In a worker: the outcome of each mutant (or why it could not be scored)."""
+    """In the worker: the outcome of each mutant (or why it could not be scored).
+
+    The worker imports the notebook's modules once; each mutant runs in a child forked
+    from it. A child may not inherit a started TensorFlow runtime: its thread pools do
+    not survive a fork, and a child running a ``tf.function`` or a Jacobian would wait
+    for them forever. The cells themselves therefore run in the child; only those of
+    the mutated question, and the answers and set-up before it, run (they take a few
+    hundredths of a second; the test cells take the time).
+    """
     cells = read_cells(path)
     position = {cell.grade_id: i for i, cell in enumerate(cells)}
     for run in runs:
@@ -234,24 +271,19 @@ def _run_mutant_batch(path: Path, student_id: str, runs: list[MutantRun]) -> lis
                 raise ValueError(f"{path.name} : pas de cellule {name}")
         if not cells[position[run.test]].test or position[run.test] < position[run.answer]:
             raise ValueError(f"{path.name} : {run.test} n'est pas une cellule de test après {run.answer}")
-    results: list[CellOutcome | str] = [""] * len(runs)
-    namespace: dict = {"__name__": "__main__"}
-    done = 0  # cells[:done] ran in this process, with the solution and without the test cells
-    with _student(student_id):
-        for number in sorted(range(len(runs)), key=lambda n: position[runs[n].answer]):
-            run = runs[number]
-            start, end = position[run.answer], position[run.test]
-            for cell in cells[done:start]:
-                if not cell.test:
-                    _run_cell(cell, cell.source, namespace, path, student_id)
-            done = max(done, start)
-            try:
-                results[number] = _in_child(
-                    lambda: _run_one_mutant(cells, start, end, run, namespace, path, student_id),
-                    MUTANT_TIMEOUT,
-                )
-            except MutantFailure as failure:
-                results[number] = str(failure)
+    for module in _imported_modules(cells):
+        importlib.import_module(module)
+    if _tensorflow_started():
+        raise RuntimeError("TensorFlow a démarré dans le processus des mutants : il ne peut plus se dupliquer")
+    results: list[CellOutcome | str] = []
+    for run in runs:
+        start, end = position[run.answer], position[run.test]
+        try:
+            results.append(_in_child(
+                lambda: _run_one_mutant(cells, start, end, run, path, student_id), MUTANT_TIMEOUT
+            ))
+        except MutantFailure as failure:
+            results.append(str(failure))
     return results
 
 
@@ -270,16 +302,7 @@ def _receive(stream: Any) -> Any:
 
 
 def _serve() -> None:
-    """Worker loop: read batches of mutants on stdin, answer their outcomes on stdout.
-
-    TensorFlow runs its operations on the calling thread only: the thread pools of
-    a process do not survive a fork, and a child waiting on them would hang.
-    """
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.constant(0.0) + 1.0  # initialise the runtime once, before any fork
+    """Worker loop: read batches of mutants on stdin, answer their outcomes on stdout."""
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # whatever a cell writes to the real stdout must not mix with the replies
     requests = sys.stdin.buffer
@@ -289,7 +312,7 @@ def _serve() -> None:
         except EOFError:
             return
         try:
-            reply = ("ok", _in_child(lambda: _run_mutant_batch(path, student_id, runs)))
+            reply = ("ok", _run_mutant_batch(path, student_id, runs))
         except Exception:  # noqa: BLE001 - reported to the caller
             reply = ("error", traceback.format_exc())
         _send(replies, reply)
