@@ -5,10 +5,11 @@ inputs). A mutant is *killed* when its test cell loses points and prints the
 expected French diagnostic.
 
 A mutant does not need the whole notebook: :func:`tests.nbrun.run_mutants` runs
-the cells before its answer once per assignment and student, then, for each
-mutant in its own forked process, the mutated answer, the cells up to its test
-cell (no other test cell) and that test cell. One test checks, on a few
-mutants, that this gives the same outcome as running the whole notebook.
+each one in its own process, forked from a worker that imported TensorFlow once,
+with only the set-up, the answers before the mutated one, the mutated answer and
+its test cell (no other test cell). The solutions are still run as whole
+notebooks, and one test checks, on two mutants per assignment, that running a
+mutant alone gives the same outcome as running it in the whole notebook.
 """
 
 from __future__ import annotations
