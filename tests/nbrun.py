@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
 import io
 import linecache
@@ -29,9 +30,10 @@ import struct
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 
@@ -280,7 +282,7 @@ def _run_mutant_batch(path: Path, student_id: str, runs: list[MutantRun]) -> lis
         start, end = position[run.answer], position[run.test]
         try:
             results.append(_in_child(
-                lambda: _run_one_mutant(cells, start, end, run, path, student_id), MUTANT_TIMEOUT
+                functools.partial(_run_one_mutant, cells, start, end, run, path, student_id), MUTANT_TIMEOUT
             ))
         except MutantFailure as failure:
             results.append(str(failure))
