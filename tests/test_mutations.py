@@ -3,6 +3,13 @@
 Every mutant is run for several student ids (so on several draws of hidden
 inputs). A mutant is *killed* when its test cell loses points and prints the
 expected French diagnostic.
+
+A mutant does not need the whole notebook: :func:`tests.nbrun.run_mutants` runs
+each one in its own process, forked from a worker that imported TensorFlow once,
+with only the set-up, the answers before the mutated one, the mutated answer and
+its test cell (no other test cell). The solutions are still run as whole
+notebooks, and one test checks, on two mutants per assignment, that running a
+mutant alone gives the same outcome as running it in the whole notebook.
 """
 
 from __future__ import annotations
@@ -14,11 +21,19 @@ from autograder.course import REPO_ROOT, find_assignments
 from coursetools.demo import strip_solution_markers
 
 from .mutants import Mutant, all_mutants
-from .nbrun import run_assignment
+from .nbrun import CellOutcome, MutantRun, run_assignment, run_mutants, stop_worker
+
+pytestmark = pytest.mark.slow
 
 ASSIGNMENTS = find_assignments(REPO_ROOT / "source")
 MUTANTS = all_mutants()
 STUDENTS = ("alice", "bob", "chloe")
+
+
+def notebook_of(prefix: str):
+    assignment = assignment_of(prefix)
+    (notebook_name,) = ASSIGNMENTS[assignment].notebooks
+    return REPO_ROOT / "source" / assignment / notebook_name
 
 
 def assignment_of(prefix: str) -> str:
@@ -58,13 +73,60 @@ def test_when_the_solution_runs_then_every_test_cell_gives_full_marks(prefix):
         }
 
 
+def mutant_run(prefix: str, mutant: Mutant) -> MutantRun:
+    return MutantRun(mutant.answer, mutant.apply(solutions(assignment_of(prefix))[mutant.answer]), mutant.test_id)
+
+
+MUTATION_TEST = "test_when_a_typical_mistake_is_made_then_hidden_tests_reject_it_with_the_right_diagnostic"
+
+
+@pytest.fixture(scope="module")
+def mutant_outcomes(request: pytest.FixtureRequest):
+    """Outcome of each mutant's test cell, by student: ``outcomes(prefix, mutant)[student]``.
+
+    The first request for an assignment runs all its selected mutants at once.
+    """
+    cache: dict[tuple[str, Mutant], dict[str, CellOutcome | str]] = {}
+
+    def outcomes(prefix: str, mutant: Mutant) -> dict[str, CellOutcome | str]:
+        if (prefix, mutant) not in cache:
+            selected = [
+                item.callspec.params["mutant"]
+                for item in request.session.items
+                if getattr(item, "originalname", None) == MUTATION_TEST and item.callspec.params["prefix"] == prefix
+            ]
+            batch = list(dict.fromkeys(selected + [mutant]))
+            runs = [mutant_run(prefix, m) for m in batch]
+            by_student = {student: run_mutants(notebook_of(prefix), student, runs) for student in STUDENTS}
+            for number, m in enumerate(batch):
+                cache[prefix, m] = {student: by_student[student][number] for student in STUDENTS}
+        return cache[prefix, mutant]
+
+    yield outcomes
+    stop_worker()
+
+
 @pytest.mark.parametrize("prefix,mutant", CASES, ids=[f"{p}-{m.answer}-{m.name}" for p, m in CASES])
-def test_when_a_typical_mistake_is_made_then_hidden_tests_reject_it_with_the_right_diagnostic(prefix, mutant: Mutant):
-    assignment = assignment_of(prefix)
-    (notebook_name,) = ASSIGNMENTS[assignment].notebooks
-    answers = {mutant.answer: mutant.apply(solutions(assignment)[mutant.answer])}
-    for student in STUDENTS:
-        outcomes = run_assignment(REPO_ROOT / "source" / assignment / notebook_name, student, answers)
-        outcome = outcomes[mutant.test_id]
+def test_when_a_typical_mistake_is_made_then_hidden_tests_reject_it_with_the_right_diagnostic(
+    prefix, mutant: Mutant, mutant_outcomes
+):
+    for student, outcome in mutant_outcomes(prefix, mutant).items():
+        assert isinstance(outcome, CellOutcome), f"{student} : le mutant n'a pas pu être noté\n{outcome}"
         assert outcome.score < outcome.points, f"{student} : mutant non détecté\n{outcome.output}"
         assert mutant.expect in outcome.output, f"{student} : diagnostic attendu « {mutant.expect} »\n{outcome.output}"
+
+
+def guarded_mutants(prefix: str) -> list[Mutant]:
+    """The first mutant of the first answer and the last mutant of the last answer."""
+    mutants = MUTANTS[prefix]
+    return [mutants[0], mutants[-1]]
+
+
+@pytest.mark.parametrize("prefix", sorted(MUTANTS))
+def test_when_a_mutant_runs_alone_then_its_test_cell_scores_as_in_the_whole_notebook(prefix, mutant_outcomes):
+    student = STUDENTS[sorted(MUTANTS).index(prefix) % len(STUDENTS)]
+    for mutant in guarded_mutants(prefix):
+        run = mutant_run(prefix, mutant)
+        whole = run_assignment(notebook_of(prefix), student, {run.answer: run.source})[run.test]
+        alone = mutant_outcomes(prefix, mutant)[student]
+        assert alone == whole, f"{mutant.name} ({student}) : seul\n{alone}\ndans le carnet entier\n{whole}"
