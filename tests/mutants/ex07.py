@@ -111,7 +111,7 @@ def pas_classifieur(X, y, W, b, lr):
     Mutant("pas_classifieur", "log(σ(z)) écrit à la main : inf et NaN pour les grands logits", "`inf` ou `NaN`",
            old="loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))",
            new="p = tf.sigmoid(z)\n        loss = -tf.reduce_mean(y * tf.math.log(p) + (1.0 - y) * tf.math.log(1.0 - p))"),
-    Mutant("pas_classifieur", "probabilités coupées par clip_by_value", "sans passer par σ(z)",
+    Mutant("pas_classifieur", "probabilités coupées par clip_by_value", "Couper les probabilités",
            old="loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))",
            new="p = tf.clip_by_value(tf.sigmoid(z), 1e-7, 1.0 - 1e-7)\n"
                "        loss = -tf.reduce_mean(y * tf.math.log(p) + (1.0 - y) * tf.math.log(1.0 - p))"),
