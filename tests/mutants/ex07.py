@@ -79,7 +79,7 @@ def entrainer(X, y, lr, n):
     return solution[:-1], solution[-1]
 '''),
     # pas_classifieur
-    Mutant("pas_classifieur", "sigmoïde appliquée avant une perte « with_logits »", "la sigmoïde est appliquée deux fois",
+    Mutant("pas_classifieur", "sigmoïde appliquée avant une perte « with_logits »", "la sigmoïde est appliquée deux fois",
            old="logits=z)", new="logits=tf.sigmoid(z))"),
     Mutant("pas_classifieur", "somme au lieu de la moyenne", "pas leur moyenne",
            old="loss = tf.reduce_mean(", new="loss = tf.reduce_sum("),
