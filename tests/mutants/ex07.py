@@ -79,33 +79,64 @@ def entrainer(X, y, lr, n):
     return solution[:-1], solution[-1]
 '''),
     # pas_classifieur
-    Mutant("pas_classifieur", "sigmoïde oubliée", "incorrecte",
-           old="predictions = tf.sigmoid(tf.matmul(X, W) + b)", new="predictions = tf.matmul(X, W) + b"),
+    Mutant("pas_classifieur", "sigmoïde appliquée avant une perte « with_logits »", "la sigmoïde est appliquée deux fois",
+           old="logits=z)", new="logits=tf.sigmoid(z))"),
+    Mutant("pas_classifieur", "somme au lieu de la moyenne", "pas leur moyenne",
+           old="loss = tf.reduce_mean(", new="loss = tf.reduce_sum("),
+    Mutant("pas_classifieur", "perte non réduite (une valeur par exemple)", "une valeur par exemple", source='''
+def pas_classifieur(X, y, W, b, lr):
+    W = tf.Variable(W, dtype=tf.float32)
+    b = tf.Variable(b, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        z = tf.matmul(X, W) + b
+        loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z)
+    grad_W, grad_b = tape.gradient(loss, [W, b])
+    W.assign_sub(lr * grad_W)
+    b.assign_sub(lr * grad_b)
+    return W, b, loss
+'''),
     Mutant("pas_classifieur", "signe de la mise à jour inversé", "mauvais sens",
            old=UPDATE, new="    W.assign_add(lr * grad_W)\n    b.assign_add(lr * grad_b)\n"),
     Mutant("pas_classifieur", "b non mis à jour", "n'a pas changé",
            old="    b.assign_sub(lr * grad_b)\n", new=""),
-    Mutant("pas_classifieur", "somme au lieu de la moyenne", "même facteur",
-           old="loss = tf.reduce_mean(tf.square(predictions - y))", new="loss = tf.reduce_sum(tf.square(predictions - y))"),
-    Mutant("pas_classifieur", "entropie croisée au lieu de la perte quadratique", "incorrecte",
-           old="loss = tf.reduce_mean(tf.square(predictions - y))",
-           new="loss = tf.reduce_mean(tf.keras.losses.binary_crossentropy(y, predictions))"),
+    Mutant("pas_classifieur", "étiquettes aplaties", "de la forme des logits",
+           old="labels=y,", new="labels=tf.reshape(y, [-1]),"),
+    Mutant("pas_classifieur", "étiquettes converties en entiers", "ne convertissez `y` ni en entiers",
+           old="labels=y,", new="labels=tf.cast(y, tf.int32),"),
+    Mutant("pas_classifieur", "étiquettes et logits échangés", "sont échangés",
+           old="labels=y, logits=z", new="labels=z, logits=y"),
+    Mutant("pas_classifieur", "erreur quadratique après la sigmoïde (perte de l'ancienne question)", "erreur quadratique",
+           old="loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))",
+           new="loss = tf.reduce_mean(tf.square(tf.sigmoid(z) - y))"),
+    Mutant("pas_classifieur", "log(σ(z)) écrit à la main : inf et NaN pour les grands logits", "`inf` ou `NaN`",
+           old="loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))",
+           new="p = tf.sigmoid(z)\n        loss = -tf.reduce_mean(y * tf.math.log(p) + (1.0 - y) * tf.math.log(1.0 - p))"),
+    Mutant("pas_classifieur", "probabilités coupées par clip_by_value", "Couper les probabilités",
+           old="loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))",
+           new="p = tf.clip_by_value(tf.sigmoid(z), 1e-7, 1.0 - 1e-7)\n"
+               "        loss = -tf.reduce_mean(y * tf.math.log(p) + (1.0 - y) * tf.math.log(1.0 - p))"),
+    Mutant("pas_classifieur", "perte d'après le pas renvoyée", "celle d'après le pas",
+           old="return W.numpy(), b.numpy(), float(loss)",
+           new="return W.numpy(), b.numpy(), float(tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=tf.matmul(X, W) + b)))"),
+    Mutant("pas_classifieur", "perte non renvoyée", "triplet",
+           old="return W.numpy(), b.numpy(), float(loss)", new="return W.numpy(), b.numpy()"),
+    Mutant("pas_classifieur", "assign_sub sur un tenseur", "n'existe que sur une `tf.Variable`",
+           old="W = tf.Variable(W, dtype=tf.float32)", new="W = tf.convert_to_tensor(W, dtype=tf.float32)"),
     Mutant("pas_classifieur", "constante non surveillée, mise à jour hors place", "reçu `None`", source='''
 def pas_classifieur(X, y, W, b, lr):
     W = tf.constant(W, dtype=tf.float32)
     b = tf.Variable(b, dtype=tf.float32)
     with tf.GradientTape() as tape:
-        predictions = tf.sigmoid(tf.matmul(X, W) + b)
-        loss = tf.reduce_mean(tf.square(predictions - y))
+        z = tf.matmul(X, W) + b
+        loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))
     grad_W, grad_b = tape.gradient(loss, [W, b])
-    return W - lr * grad_W, b - lr * grad_b
+    return W - lr * grad_W, b - lr * grad_b, loss
 '''),
-    Mutant("pas_classifieur", "assign_sub sur un tenseur", "n'existe que sur une `tf.Variable`",
-           old="W = tf.Variable(W, dtype=tf.float32)", new="W = tf.convert_to_tensor(W, dtype=tf.float32)"),
-    Mutant("pas_classifieur", "formule sans ruban", "tf.GradientTape", source='''
+    Mutant("pas_classifieur", "formule X^T(p - y)/n sans ruban", "tf.GradientTape", source='''
 def pas_classifieur(X, y, W, b, lr):
-    p = 1 / (1 + np.exp(-(X @ W + b)))
-    dz = 2 * (p - y) * p * (1 - p) / p.size
-    return W - lr * X.T @ dz, b - lr * dz.sum(axis=0)
+    z = X @ W + b
+    p = 1 / (1 + np.exp(-z))
+    loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    return W - lr * X.T @ (p - y) / len(X), b - lr * np.mean(p - y, axis=0), loss
 '''),
 ]
