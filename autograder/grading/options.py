@@ -45,7 +45,3 @@ class Options:
         self.course_root = Path(self.course_root).resolve()
         self.moodle_worksheets = [Path(p) for p in self.moodle_worksheets]
         self.workers = self.workers or os.cpu_count() or 1
-
-    @property
-    def workspace(self) -> Path:
-        return self.out
