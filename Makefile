@@ -99,7 +99,7 @@ grade: $(STAMP) grade-deps
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_FLAGS)
 
 # The whole suite, in two groups run at the same time (each keeps one core busy):
-# - the tests that grade in the sandbox (markers e2e and hub: one grading run at a time, the
+# - the tests that grade in the sandbox (markers sandbox and hub: one grading run at a time, the
 #   sandbox's user ids are shared), their report written to build/tests/e2e.log and shown at the end;
 # - everything else: unit tests, checks, mutants, French, browser tests, then nbval (lessons
 #   re-executed and their stored outputs compared, strict; instructor notebooks executed, lax).
@@ -107,12 +107,12 @@ grade: $(STAMP) grade-deps
 TEST_LOGS := build/tests
 test: $(STAMP) test-deps labextension hub-proxy
 	@mkdir -p $(TEST_LOGS)
-	@$(BIN)/python -m pytest tests -m "e2e or hub" -p no:cacheprovider > $(TEST_LOGS)/e2e.log 2>&1 & e2e=$$!; \
-	$(BIN)/python -m pytest tests -m "not e2e and not hub" \
+	@$(BIN)/python -m pytest tests -m "sandbox or hub" -p no:cacheprovider > $(TEST_LOGS)/e2e.log 2>&1 & e2e=$$!; \
+	$(BIN)/python -m pytest tests -m "not sandbox and not hub" \
 	  && $(BIN)/python -m pytest --nbval --nbval-current-env course \
 	  && $(BIN)/python -m pytest --nbval-lax --nbval-current-env source; others=$$?; \
 	wait $$e2e; graded=$$?; \
-	echo "=== Tests qui corrigent dans le bac à sable (e2e, hub) ==="; cat $(TEST_LOGS)/e2e.log; \
+	echo "=== Tests qui corrigent dans le bac à sable (sandbox, hub) ==="; cat $(TEST_LOGS)/e2e.log; \
 	test $$others -eq 0 && test $$graded -eq 0
 
 test-unit: $(STAMP)

@@ -80,6 +80,7 @@ def test_every_assignment_has_graded_parts_with_points():
             assert all(c.metadata["nbgrader"].get("points", 0) > 0 for c in tests)
 
 
+@pytest.mark.e2e
 def test_when_plain_nbgrader_grades_solutions_and_blank_copies_then_full_marks_and_zero(tmp_path):
     """Plain nbgrader (no pipeline): the instructor version scores full marks, the student version 0."""
     root = course_copy(tmp_path)
@@ -102,6 +103,8 @@ def test_when_plain_nbgrader_grades_solutions_and_blank_copies_then_full_marks_a
         assert float(row["max_score"]) > 0
 
 
+@pytest.mark.e2e
+@pytest.mark.sandbox
 def test_when_the_course_grader_grades_solutions_and_blank_copies_then_full_marks_and_zero(tmp_path):
     """The project's sandboxed grading: instructor versions score every automatic point, student versions 0."""
     from autograder.grading.pipeline import run
@@ -119,6 +122,3 @@ def test_when_the_course_grader_grades_solutions_and_blank_copies_then_full_mark
         expected = full if outcome.student_id == "solution" else 0.0
         assert outcome.score == expected, (outcome.assignment, outcome.student_id, outcome.score, outcome.message)
 
-
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e

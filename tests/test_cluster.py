@@ -143,4 +143,4 @@ def test_when_the_documented_dask_commands_are_used_then_the_command_line_grades
 
 
 #: A Dask cluster started by the test grades end to end.
-pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
+pytestmark = [pytest.mark.cluster, pytest.mark.e2e, pytest.mark.sandbox]

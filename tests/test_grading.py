@@ -109,5 +109,5 @@ def test_when_help_is_asked_then_it_is_in_french():
     assert "dossier de rendus" in done.stdout
 
 
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e
+#: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]

@@ -427,5 +427,5 @@ def test_when_homonyms_come_without_worksheet_then_the_report_lists_them(tmp_pat
     assert any("feuille d" in warning for warning in result.warnings)  # and why no lateness is computed
 
 
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e
+#: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]

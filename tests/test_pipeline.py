@@ -406,5 +406,5 @@ def test_when_the_class_list_is_missing_then_the_cli_says_so_in_french(tmp_path,
     assert done.returncode == 2 and "liste de la classe" in done.stderr and "Traceback" not in done.stderr
 
 
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e
+#: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]

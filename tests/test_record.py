@@ -199,5 +199,5 @@ def test_when_pages_are_written_by_a_warm_writer_then_they_are_those_of_nbgrader
     assert pages(ours) == expected
 
 
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e
+#: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]

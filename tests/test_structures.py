@@ -540,5 +540,5 @@ def test_when_every_structure_is_graded_then_the_submitted_files_are_untouched(s
     assert tree_digest(structures_run["root"]) == structures_run["before"]
 
 
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e
+#: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]

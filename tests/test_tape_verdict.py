@@ -312,5 +312,5 @@ def test_when_graded_in_the_sandbox_then_the_verdict_is_the_kernels(prefix, case
     assert {k: s for k, (s, _) in graded.items()} == {k: o.score for k, o in kernel.items()}
 
 
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e
+#: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]

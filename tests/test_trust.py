@@ -368,5 +368,5 @@ def test_when_the_warm_server_is_ready_then_it_has_no_other_thread_to_copy_into_
     assert json.loads(done.stdout.strip().splitlines()[-1]) == 1
 
 
-#: Every test here runs the grader end to end (select with -m e2e).
-pytestmark = pytest.mark.e2e
+#: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
