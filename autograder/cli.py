@@ -62,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true",
                        help="recorrige aussi les rendus inchangés depuis la correction précédente")
 
+    retours = commands.add_parser(
+        "retours",
+        help="depuis le cours de l'enseignant·e : prépare les pages de retour d'une correction pour "
+             "« nbgrader release_feedback »",
+        description=(
+            "Copie les pages de retour de DOSSIER (une correction de « grade ») dans feedback/ du cours "
+            "courant, avec l'horodatage et le secret de chaque rendu relevé par « nbgrader collect »."
+        ),
+    )
+    retours.add_argument("grading", type=Path, metavar="DOSSIER", help="dossier de sortie de la correction (--out)")
+
     demo = commands.add_parser(
         "demo",
         help="reconstruit les rendus de démonstration à partir de release/ et source/",
@@ -104,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         print_summary(result)
         # A run with copies the grader could not judge is not complete: say so to scripts too.
         return 3 if result.failures else 0
+    if args.command == "retours":
+        from autograder.grading.feedback_release import stage_feedback_command
+
+        return stage_feedback_command(Path.cwd(), args.grading)
     if args.command == "demo":
         try:
             from coursetools.demo import build_demo, check_demo

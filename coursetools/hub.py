@@ -11,7 +11,7 @@ exchange as the instructor, then starts JupyterHub with hub/jupyterhub_config.py
 And, for the instructor, from their course: the feedback pages of a grading run, put where
 `nbgrader release_feedback` takes them.
 
-    python -m coursetools.hub --retours build/correction
+    python -m autograder retours build/correction   (or: python -m coursetools.hub --retours …)
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import REPO_ROOT, TF_QUIET_ENV
+from autograder.grading.feedback_release import stage_feedback_command
 
 #: Accounts of the demonstration class all start with this prefix (the course's initials).
 PREFIX = "tfgt-"
@@ -131,38 +132,6 @@ def release_assignments(instructor: str, course: Path, env: dict[str, str], pyth
         run_as(instructor, [python, "-m", "nbgrader", "release_assignment", assignment, "--force"], course, env)
 
 
-#: What nbgrader's release_feedback needs beside each page: the submission's timestamp and its secret
-#: (the secret names the page in the exchange, so that only that submission's author finds it).
-SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
-
-
-def stage_feedback(course: Path, grading: Path) -> tuple[list[str], list[str]]:
-    """Copy the feedback pages of a grading run into ``course``/feedback/, for `nbgrader release_feedback`.
-
-    A page goes with the submission it was made from: ``course``/submitted/<student>/<assignment>/
-    gives its timestamp and secret. A page older than that submission (collected again since the
-    grading) is left out. Returns the staged and the left-out pages, as student/assignment/page.
-    """
-    staged, stale = [], []
-    for page in sorted((grading / "feedback").glob("*/*/*.html")):
-        assignment_dir = page.parent
-        student, assignment = assignment_dir.parent.name, assignment_dir.name
-        submitted = course / "submitted" / student / assignment
-        label = f"{student}/{assignment}/{page.name}"
-        notebook = submitted / (page.stem + ".ipynb")
-        if not notebook.is_file() or notebook.stat().st_mtime > page.stat().st_mtime:
-            stale.append(label)
-            continue
-        target = course / "feedback" / student / assignment
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(page, target / page.name)
-        for name in SUBMISSION_FILES:
-            if (submitted / name).is_file():
-                shutil.copy2(submitted / name, target / name)
-        staged.append(label)
-    return staged, stale
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m coursetools.hub",
@@ -183,11 +152,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.retours is not None:
-        staged, stale = stage_feedback(Path.cwd(), args.retours)
-        for label in stale:
-            print(f"Page laissée de côté (rendu relevé de nouveau depuis la correction : corrigez-le) : {label}")
-        print(f"{len(staged)} page(s) de retour prête(s) dans feedback/ : lancez « nbgrader release_feedback <devoir> ».")
-        return 0 if staged or not stale else 1
+        return stage_feedback_command(Path.cwd(), args.retours)
     if os.geteuid() != 0:
         print("Il faut être root pour créer les comptes et lancer le JupyterHub (sudo make hub).", file=sys.stderr)
         return 2

@@ -309,7 +309,7 @@ def test_when_the_instructor_grades_the_class_then_feedback_is_released_with_the
     )
     assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
     subprocess.run(["chown", "-R", f"{prof}:{prof}", str(course / "build")], check=True)
-    staged = course_hub.run_as(prof, [python, "-m", "coursetools.hub", "--retours", "build/correction"], course, env)
+    staged = course_hub.run_as(prof, [python, "-m", "autograder", "retours", "build/correction"], course, env)
     assert "2 page(s) de retour" in staged.stdout, staged
     course_hub.run_as(prof, [python, "-m", "nbgrader", "release_feedback", EXERCISE], course, env)
 
