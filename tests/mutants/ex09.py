@@ -36,7 +36,7 @@ def adjoints_a_la_main(x, y):
            old='adjoints = {"x": x_bar, "y": y_bar, "a": a_bar, "b": b_bar, "c": c_bar, "f": f_bar}',
            new='adjoints = {"x": x_bar, "y": y_bar}'),
     # gradient_h
-    Mutant("gradient_h", "None pour la source de la branche non prise", "vaut `None`",
+    Mutant("gradient_h", "None pour la source de la branche non prise", "pas dans le graphe enregistré",
            old="return tape.gradient(p, [x, y, z], unconnected_gradients=tf.UnconnectedGradients.ZERO)",
            new="return tape.gradient(p, [x, y, z])"),
     Mutant("gradient_h", "un seul tour de boucle", "celles de u, pas de u**n",
