@@ -24,7 +24,6 @@ from autograder.grading.config import Grading, load_config
 from autograder.grading.errors import GradingError
 from autograder.grading.journal import Journal, assignment_digest, changed_assignments, grader_digest
 from autograder.grading.options import Options, ProgressCallback
-from autograder.grading.export import export_stage
 from autograder.grading.pages import rejected_stage
 from autograder.grading.prepare import Prepared, collect_stage, create_gradebook, prepare_stage, prepare_workspace
 from autograder.grading.workspace import Lock, WorkspaceError, check_location, claim
@@ -147,7 +146,7 @@ def _grade_in(options: Options, backend, started: float) -> RunResult:
         )
     config = load_config(workspace, options.course_root, options.db_url, options.sandboxed)
     grading = Grading(config=config)
-    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.coursedir import CourseDirectory  # nbgrader takes a second to import: not before this point
 
     db_url = CourseDirectory(config=config).db_url  # the gradebook nbgrader itself uses
     collection, worksheets = collect_stage(options, assignments, grading)
@@ -169,6 +168,8 @@ def _grade_in(options: Options, backend, started: float) -> RunResult:
         options.on_start(len(collection.ready))
     grade_stage(options, prepared, collection, backend, result)
     rejected_stage(prepared, collection, result)
+    from autograder.grading.export import export_stage
+
     export_stage(prepared, collection, options, result)
     mark = time.perf_counter()
     if options.report:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from dateutil import parser as date_parser
 from dateutil import tz
-from nbgrader.utils import parse_utc
 from traitlets.config import Config
 
 from autograder.course import Assignment
@@ -77,6 +76,8 @@ def parse_due(text: str, assignment: str) -> datetime:
     a time zone name it does not know, or a numeric offset (which ``parse_utc`` would read as
     seconds), is checked here first.
     """
+    from nbgrader.utils import parse_utc
+
     parts = text.strip().split()
     try:
         if len(parts) == 3 and _OFFSET.match(parts[2]):
