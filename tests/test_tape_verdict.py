@@ -11,13 +11,12 @@ by hand beside a dead or unused tape block scores 0 with the French explanation.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
-from autograder.execution import tester
+from autograder.execution.execute import run_sandboxed
+from autograder.execution.student_process import RunParameters
 from autograder.course import REPO_ROOT
 from coursetools.demo import strip_solution_markers
 from autograder.execution.preprocessor import cell_roles
@@ -275,14 +274,11 @@ def graded_in_the_sandbox(prefix: str, answers: dict[str, str]) -> dict[str, tup
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
             cell.source = answers.get(meta["grade_id"], strip_solution_markers(cell.source))
-    # As at grading, the test process is a fresh Python that forks the student's sandboxed process
-    # before it reads the cells (this process has run TensorFlow already: it cannot be forked safely).
-    done = subprocess.run(
-        [sys.executable, "-c", "from tests.test_tape_verdict import serve; serve()"],
-        input=json.dumps(cell_roles(notebook)), capture_output=True, text=True, timeout=900, cwd=REPO_ROOT,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    outputs = json.loads(done.stdout)["outputs"]
+    # As at grading: a test process forked from the warm server (a clean process that has imported
+    # TensorFlow but run no op) forks the student's sandboxed process before it reads the cells.
+    execution = run_sandboxed(json.dumps(cell_roles(notebook)), STUDENT, RunParameters(cell_timeout=120), 900)
+    assert not execution.infrastructure and execution.outputs is not None, execution.failure
+    outputs = execution.outputs
     graded = {}
     for cell, cell_outputs in zip(notebook.cells, outputs):
         meta = cell.metadata.get("nbgrader", {})
@@ -293,14 +289,6 @@ def graded_in_the_sandbox(prefix: str, answers: dict[str, str]) -> dict[str, tup
             score = 0.0 if errors else float(results[0]["data"]["text/plain"]) if results else float(meta["points"])
             graded[meta["grade_id"]] = (score, text + "".join(e["evalue"] for e in errors))
     return graded
-
-
-def serve() -> None:
-    """Grade the cells read on stdin as the grader's test process does; print the outputs."""
-    tester.preload()
-    runner = tester.start_runner(tester.RunParameters(cell_timeout=120))
-    cells_json = sys.stdin.read()
-    sys.stdout.write(tester.run_cells(cells_json, STUDENT, tester.RunParameters(cell_timeout=120), runner))
 
 
 def expectations_hold(graded: dict[str, tuple[float, str]], cases, points: dict[str, float]) -> None:
