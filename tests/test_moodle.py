@@ -293,7 +293,7 @@ def round_trip(tmp_path_factory, notebooks):
         (f"Marie Dupont_101_assignsubmission_file/{NOTEBOOK}", notebooks["perfect"]),
         (f"Marie Dupont_102_assignsubmission_file/{NOTEBOOK}", notebooks["partial"]),
         (f"Jeanne DArc_103_assignsubmission_file/{NOTEBOOK}", notebooks["blank"]),
-        (f"Jeanne DArc_103_assignsubmission_file/ex01_premiers-pas (1).ipynb", notebooks["perfect"]),
+        ("Jeanne DArc_103_assignsubmission_file/ex01_premiers-pas (1).ipynb", notebooks["perfect"]),
         ("Jeanne DArc_103_assignsubmission_onlinetext/onlinetext.html", b"<p>Bonjour</p>"),
         (f"Ana Roux_104_assignsubmission_file/{NOTEBOOK}", notebooks["partial"]),
     ])

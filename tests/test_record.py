@@ -25,7 +25,7 @@ STUDENTS = ("parfait", "partiel", "vierge", "en-retard", "cellules-manquantes", 
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, notebooks):
+def graded(tmp_path_factory, notebooks):  # noqa: F811 - the fixture imported above
     """A class graded once (due date, late penalty, a manual grade given afterwards), and its course root."""
     tmp_path = tmp_path_factory.mktemp("record")
     course = course_with_config(tmp_path, "\n".join([
