@@ -250,6 +250,29 @@ def gradient_h(x0, y0, z0, n):
     return [n * u ** (n - 1), 0.0, n * u ** (n - 1) * np.cos(z0)]
 ''', NOT_FROM_TAPE),
     ],
+    "ex10": [
+        ("derivee_directionnelle", '''
+def directionnelle(f, x, v):
+    with tf.autodiff.ForwardAccumulator(primals=x, tangents=v) as acc:
+        y = f(x)
+    return acc.jvp(y)
+
+
+def derivee_directionnelle(A, x, v):
+    A = tf.constant(A, dtype=tf.float32)
+    return directionnelle(lambda u: tf.nn.softplus(tf.linalg.matvec(A, u)), tf.constant(x), tf.constant(v))
+''', "full"),
+        ("jacobiennes_reseau", '''
+def jacobiennes_reseau(W1, W2, X):
+    X = tf.constant(X, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(X)
+        Y = tf.matmul(tf.tanh(tf.matmul(X, W1)), W2)
+    tape.batch_jacobian(Y, X)
+    d = 1 - tf.tanh(tf.matmul(X, W1)) ** 2
+    return tf.einsum("hm,bh,nh->bmn", W2, d, W1)
+''', NOT_FROM_TAPE),
+    ],
 }
 
 # Assignments whose two cases answer the same question: each case is graded in a run of its own.
