@@ -25,42 +25,60 @@ The notebooks, the grader and the tests import every name from here
 
 from __future__ import annotations
 
-from .calling import _explain_exception, call, describe, in_student_process, to_array
+from .calling import explain_exception, call, describe, in_student_process, to_array
 from .diagnostic import Diagnostic
-from .formatting import _fmt, _shape, format_number
-from .none_gradient import _LAST_CALLED, NONE_CAUSES, _none_message, none_causes
-from .numeric import (
-    _close,
-    _is_numeric_array,
-    _shape_diagnostic,
-    _value_diagnostic,
-    assert_close,
-    assert_close_nested,
-    assert_pair,
-)
-from .scoring import Grader, _Part
+from .formatting import format_array, format_shape, format_number
+from .none_gradient import LAST_CALLED, NONE_CAUSES, none_message, none_causes
+from .numeric import assert_close, assert_close_nested, assert_pair
+from .scoring import Grader
 from .seeding import STUDENT_ID_ENV, hidden_rng, random_array, random_shape, student_id
 from .student_source import (
     FORBIDDEN_MODULES,
     FORBIDDEN_NAMES,
     MAX_SOURCE,
     TAPE_CALLS,
-    _code_names,
-    _dotted,
-    _has_contents,
-    _static_facts,
-    _unwrap,
+    dotted_name,
+    static_facts,
     source_of,
     source_with_helpers,
 )
-from .tape_observation import (
-    _UNREADABLE,
-    MAX_LEAVES,
-    _changed,
-    _holds_none,
-    _leaves,
-    _plain_numbers,
-    _TapeSpy,
-    observe_tape,
-)
-from .tape_verdict import HOW_TO_TAPE, _clean_observation, _part_name, assert_uses_tape, judge_tape
+from .tape_observation import MAX_LEAVES, observe_tape
+from .tape_verdict import HOW_TO_TAPE, assert_uses_tape, judge_tape
+
+__all__ = [
+    "assert_close",
+    "assert_close_nested",
+    "assert_pair",
+    "assert_uses_tape",
+    "call",
+    "describe",
+    "Diagnostic",
+    "dotted_name",
+    "explain_exception",
+    "FORBIDDEN_MODULES",
+    "FORBIDDEN_NAMES",
+    "format_array",
+    "format_number",
+    "format_shape",
+    "Grader",
+    "hidden_rng",
+    "HOW_TO_TAPE",
+    "in_student_process",
+    "judge_tape",
+    "LAST_CALLED",
+    "MAX_LEAVES",
+    "MAX_SOURCE",
+    "NONE_CAUSES",
+    "none_causes",
+    "none_message",
+    "observe_tape",
+    "random_array",
+    "random_shape",
+    "source_of",
+    "source_with_helpers",
+    "static_facts",
+    "student_id",
+    "STUDENT_ID_ENV",
+    "TAPE_CALLS",
+    "to_array",
+]

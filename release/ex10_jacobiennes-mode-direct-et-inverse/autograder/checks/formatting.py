@@ -11,9 +11,9 @@ def format_number(value: float) -> str:
     return text.replace(".", ",")
 
 
-def _fmt(array: np.ndarray) -> str:
+def format_array(array: np.ndarray) -> str:
     return np.array2string(np.asarray(array), precision=4, separator=", ", threshold=20)
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def format_shape(shape: tuple[int, ...]) -> str:
     return "()" if not shape else "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"

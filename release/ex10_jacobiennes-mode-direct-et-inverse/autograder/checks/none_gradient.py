@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .student_source import TAPE_CALLS, _dotted, source_of
+from .student_source import TAPE_CALLS, dotted_name, source_of
 
 
 NONE_CAUSES = (
@@ -18,7 +18,7 @@ NONE_CAUSES = (
 )
 
 #: The function that :func:`.calling.call` called last: its source explains a ``None`` it returned.
-_LAST_CALLED: list[Callable[..., Any]] = []
+LAST_CALLED: list[Callable[..., Any]] = []
 
 
 def none_causes(source: str) -> list[str]:
@@ -37,35 +37,35 @@ def none_causes(source: str) -> list[str]:
 
     tape_blocks = [
         node for node in ast.walk(tree)
-        if isinstance(node, ast.With) and any("GradientTape" in _dotted(item.context_expr) for item in node.items)
+        if isinstance(node, ast.With) and any("GradientTape" in dotted_name(item.context_expr) for item in node.items)
     ]
     if not tape_blocks:
         add("aucun bloc `with tf.GradientTape() as tape:` : le calcul n'est pas enregistré.")
     inside = {id(n) for block in tape_blocks for stmt in block.body for n in ast.walk(stmt)}
     watched = {
-        _dotted(call.args[0])
+        dotted_name(call.args[0])
         for call in ast.walk(tree)
-        if isinstance(call, ast.Call) and _dotted(call.func).endswith(".watch") and call.args
+        if isinstance(call, ast.Call) and dotted_name(call.func).endswith(".watch") and call.args
     }
     sources: set[str] = set()
     targets: set[str] = set()
     for call in ast.walk(tree):
-        if isinstance(call, ast.Call) and _dotted(call.func).split(".")[-1] in TAPE_CALLS and len(call.args) >= 2:
-            targets.add(_dotted(call.args[0]))
+        if isinstance(call, ast.Call) and dotted_name(call.func).split(".")[-1] in TAPE_CALLS and len(call.args) >= 2:
+            targets.add(dotted_name(call.args[0]))
             for arg in [call.args[1], *getattr(call.args[1], "elts", [])]:
-                if _dotted(arg):
-                    sources.add(_dotted(arg))
+                if dotted_name(arg):
+                    sources.add(dotted_name(arg))
     assigned: dict[str, list[ast.AST]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                assigned.setdefault(_dotted(target), []).append(node.value)
+                assigned.setdefault(dotted_name(target), []).append(node.value)
     parameters = {
         arg.arg for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.Lambda)) for arg in node.args.args
     }
     for name in sorted(sources - watched):
         values = assigned.get(name, [])
-        variables = [v for v in values if isinstance(v, ast.Call) and _dotted(v.func).endswith("Variable")]
+        variables = [v for v in values if isinstance(v, ast.Call) and dotted_name(v.func).endswith("Variable")]
         for value in variables:
             first = value.args[0] if value.args else None
             if isinstance(first, ast.Constant) and isinstance(first.value, int) and not isinstance(first.value, bool):
@@ -76,7 +76,7 @@ def none_causes(source: str) -> list[str]:
                 if keyword.arg == "dtype" and "int" in ast.unparse(keyword.value):
                     add(f"`{name}` est de type entier : utilisez `dtype=tf.float32`.")
         for value in values:
-            if isinstance(value, ast.BinOp) and name in {_dotted(n) for n in ast.walk(value)} and variables:
+            if isinstance(value, ast.BinOp) and name in {dotted_name(n) for n in ast.walk(value)} and variables:
                 add(f"`{name} = {ast.unparse(value)}` remplace la variable `{name}` par un tenseur : modifiez-la sur place avec `{name}.assign_sub(…)` (ou `assign`), ou utilisez une autre variable.")
         intermediate = any(id(v) in inside for v in values)
         if not variables and not intermediate and (values or name in parameters):
@@ -91,7 +91,7 @@ def none_causes(source: str) -> list[str]:
                 add(f"`{name}` est calculé en dehors du bloc `with` : le ruban n'a rien enregistré.")
     for node in ast.walk(tree):
         if id(node) in inside and isinstance(node, ast.Call):
-            called = _dotted(node.func)
+            called = dotted_name(node.func)
             if called.endswith(".numpy") or called.startswith(("np.", "numpy.", "math.")):
                 add(f"`{called}(…)` dans le ruban : le calcul sort de TensorFlow et le ruban perd sa trace.")
             if called.endswith((".assign", ".assign_add", ".assign_sub")):
@@ -99,10 +99,10 @@ def none_causes(source: str) -> list[str]:
     return causes
 
 
-def _none_message(what: str) -> str:
+def none_message(what: str) -> str:
     causes = []
-    if _LAST_CALLED:
-        source = source_of(_LAST_CALLED[-1])
+    if LAST_CALLED:
+        source = source_of(LAST_CALLED[-1])
         causes = none_causes(source) if source else []
     if causes:
         return f"{what} vaut `None` au lieu d'une valeur. Cause probable : " + " ".join(causes)

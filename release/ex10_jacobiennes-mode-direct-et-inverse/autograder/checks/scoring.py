@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .calling import _explain_exception
+from .calling import explain_exception
 from .diagnostic import Diagnostic
 from .formatting import format_number
 
@@ -27,7 +27,7 @@ class _Part:
         if isinstance(error, Diagnostic):
             message = str(error)
         else:
-            message = f"erreur inattendue pendant le test ({_explain_exception(error)})"
+            message = f"erreur inattendue pendant le test ({explain_exception(error)})"
         self.grader._record(self.label, self.weight, message, self.required)
         return True
 

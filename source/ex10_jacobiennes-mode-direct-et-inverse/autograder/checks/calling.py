@@ -12,8 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .diagnostic import Diagnostic
-from .formatting import _shape
-from .none_gradient import _LAST_CALLED, NONE_CAUSES, _none_message
+from .formatting import format_shape
+from .none_gradient import LAST_CALLED, NONE_CAUSES, none_message
 
 
 def in_student_process(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -29,7 +29,7 @@ def in_student_process(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def _explain_exception(exc: BaseException) -> str:
+def explain_exception(exc: BaseException) -> str:
     """A French hint for the exceptions that gradient code typically raises."""
     text = str(exc)
     name = type(exc).__name__
@@ -81,7 +81,7 @@ def describe(value: Any) -> str:
     if shape is None and isinstance(value, (list, tuple)):
         shape = np.shape(value)
     if shape is not None:
-        return f"tableau de forme {_shape(tuple(shape))}"
+        return f"tableau de forme {format_shape(tuple(shape))}"
     return type(value).__name__
 
 
@@ -96,20 +96,20 @@ def call(function: Callable[..., Any], *args: Any, what: str | None = None) -> A
     label = what or f"{name}({', '.join(describe(a) for a in args)})"
     if not callable(function):
         raise Diagnostic(f"{label} : l'objet attendu n'est pas une fonction.")
-    _LAST_CALLED[:] = [function]
+    LAST_CALLED[:] = [function]
     try:
         return function(*copy.deepcopy(args))
     except Diagnostic:
         raise
     except Exception as exc:  # noqa: BLE001 - any student error is reported, not raised
-        raise Diagnostic(f"{label} : {_explain_exception(exc)}") from None
+        raise Diagnostic(f"{label} : {explain_exception(exc)}") from None
 
 
 def to_array(value: Any, *, what: str) -> np.ndarray:
     """Convert a number, list, NumPy array, tf.Tensor or tf.Variable to float64."""
     __tracebackhide__ = True
     if value is None:
-        raise Diagnostic(_none_message(what))
+        raise Diagnostic(none_message(what))
     if hasattr(value, "numpy") and callable(value.numpy):
         value = value.numpy()
     try:

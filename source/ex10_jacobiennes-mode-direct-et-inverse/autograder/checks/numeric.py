@@ -12,7 +12,7 @@ import numpy as np
 
 from .calling import to_array
 from .diagnostic import Diagnostic
-from .formatting import _fmt, _shape
+from .formatting import format_array, format_shape
 
 
 def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
@@ -37,7 +37,7 @@ def _shape_diagnostic(got: np.ndarray, expected: np.ndarray, rtol: float, atol: 
             "est attendue"
         )
     return (
-        f"forme attendue {_shape(expected.shape)}, forme reçue {_shape(got.shape)} "
+        f"forme attendue {format_shape(expected.shape)}, forme reçue {format_shape(got.shape)} "
         "(le gradient a toujours la forme de la source)"
     )
 
@@ -107,7 +107,7 @@ def assert_close(
         return
     message = f"{what} : {_value_diagnostic(got_array, expected_array, rtol, atol)}."
     if reveal:
-        message += f"\n  attendu : {_fmt(expected_array)}\n  obtenu  : {_fmt(got_array)}"
+        message += f"\n  attendu : {format_array(expected_array)}\n  obtenu  : {format_array(got_array)}"
     raise Diagnostic(message)
 
 

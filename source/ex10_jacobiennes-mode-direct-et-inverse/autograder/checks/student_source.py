@@ -17,15 +17,15 @@ FORBIDDEN_MODULES = {"jax", "torch", "autograd", "sympy", "scipy"}
 MAX_SOURCE = 200_000
 
 
-def _dotted(node: Any) -> str:
+def dotted_name(node: Any) -> str:
     import ast
 
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
+        return f"{dotted_name(node.value)}.{node.attr}"
     if isinstance(node, ast.Call):
-        return _dotted(node.func)
+        return dotted_name(node.func)
     return ""
 
 
@@ -115,7 +115,7 @@ def source_of(function: Callable[..., Any]) -> str | None:
         return text if isinstance(text, str) else None
 
 
-def _static_facts(source: str | None) -> dict:
+def static_facts(source: str | None) -> dict:
     """What the text of the function and its helpers says (forbidden tools, stub, tape written)."""
     import ast
 
@@ -128,15 +128,15 @@ def _static_facts(source: str | None) -> dict:
         return facts
     attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    called = {_dotted(n.func).split(".")[-1] for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    roots = {_dotted(n).split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    called = {dotted_name(n.func).split(".")[-1] for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    roots = {dotted_name(n).split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     imported = {
         alias.name.split(".")[0]
         for n in ast.walk(tree)
         if isinstance(n, (ast.Import, ast.ImportFrom))
         for alias in n.names
     } | {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    raised = {_dotted(n.exc) for n in ast.walk(tree) if isinstance(n, ast.Raise) and n.exc is not None}
+    raised = {dotted_name(n.exc) for n in ast.walk(tree) if isinstance(n, ast.Raise) and n.exc is not None}
     tape_written = bool({"GradientTape", "ForwardAccumulator"} & (attributes | names))
     facts.update(
         readable=True,

@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .calling import _explain_exception
-from .student_source import _static_facts, source_with_helpers
+from .calling import explain_exception
+from .student_source import static_facts, source_with_helpers
 
 # The verdict has two halves, so that a student's kernel and the grader agree by
 # construction. ``observe_tape`` runs in the process that holds the student's
@@ -175,7 +175,7 @@ def observe_tape(function: Callable[..., Any], args: tuple | list | None = None)
     source = None
     with contextlib.suppress(Exception):
         source = source_with_helpers(function)
-    observation: dict = {"static": _static_facts(source), "called": args is not None,
+    observation: dict = {"static": static_facts(source), "called": args is not None,
                          "error": None, "ran": [], "returned_none": False, "leaves": []}
     if args is None or not callable(function):
         return observation
@@ -196,7 +196,7 @@ def observe_tape(function: Callable[..., Any], args: tuple | list | None = None)
     except Exception as exc:  # noqa: BLE001 - reported by the judge
         observation["error"] = {
             "unwritten": isinstance(exc, NotImplementedError),
-            "text": _explain_exception(exc),
+            "text": explain_exception(exc),
         }
         return observation
     observation["ran"] = [[name, spy.ran.count(name)] for name in sorted(set(spy.ran))]
