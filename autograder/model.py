@@ -26,11 +26,6 @@ class Status(Enum):
         """The French word shown to instructors."""
         return _LABELS[self]
 
-    @property
-    def has_grade(self) -> bool:
-        """Whether the outcome is a grade (a grading failure is not)."""
-        return self is not Status.FAILED
-
 
 _LABELS = {
     Status.GRADED: "corrigé",

@@ -20,7 +20,6 @@ import nbformat
 from autograder.course import REPO_ROOT
 
 DEMO_ASSIGNMENT = "ex01_premiers-pas"
-DEMO_DIR = REPO_ROOT / "demo" / "submitted"
 
 #: (grade_id, text to replace, replacement) applied to the solution of the partial student.
 PARTIAL_MISTAKES = [

@@ -149,6 +149,18 @@ def test_when_a_class_is_recorded_in_one_pass_then_gradebook_and_notebooks_are_t
     assert {o.student_id: o.score for o in outcomes}["parfait"] == 9.0
 
 
+def test_when_a_copys_outputs_are_missing_then_it_is_a_grading_failure_never_run_out_of_the_parallel_run(
+    graded, tmp_path
+):
+    _, course = graded
+    workspace = _copy_of(graded, tmp_path, "ours")
+    with Recorder(load_config(workspace, course, sandboxed=True), workspace) as recorder:
+        outcomes = recorder.record("parfait", DEMO_ASSIGNMENT, {}) + recorder.flush()
+    (outcome,) = outcomes
+    assert outcome.status is Status.FAILED
+    assert "résultat d'exécution introuvable" in outcome.message
+
+
 def test_when_one_copy_cannot_be_recorded_then_it_is_a_grading_failure_and_the_batch_is_kept(graded, tmp_path):
     _, course = graded
     workspace = _copy_of(graded, tmp_path, "ours")

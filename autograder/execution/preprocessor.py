@@ -30,8 +30,6 @@ from autograder.execution.sandbox import Limits
 from autograder.execution.student_process import RunParameters
 from autograder.submissions import notebook_io
 
-MISSING_ANSWER = notebook_io.MISSING_ANSWER
-
 
 def is_test_cell(cell: Any) -> bool:
     """A test cell: graded, not an answer (nbgrader's own predicates)."""

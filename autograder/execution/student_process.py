@@ -17,9 +17,6 @@ from typing import Any
 from autograder import checks
 from autograder.execution import protocol, sandbox
 
-#: Largest answer accepted from the student's process for one call.
-MAX_ANSWER = 16 * 1024 * 1024
-
 
 class StudentProcessGone(Exception):
     """The student's process stopped answering (crash, time limit, protocol error)."""

@@ -1,6 +1,6 @@
 """Hand the feedback pages of a grading run back to nbgrader's exchange (``nbgrader release_feedback``).
 
-Run from the instructor's nbgraded course (its ``submitted/`` holds what ``nbgrader collect``
+Run from the instructor's nbgrader course (its ``submitted/`` holds what ``nbgrader collect``
 gathered): ``python -m autograder retours <grading folder>`` copies each page into ``feedback/``,
 with the submission's timestamp and secret, so that ``nbgrader release_feedback`` hands it to
 its author.

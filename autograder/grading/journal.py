@@ -87,13 +87,13 @@ class Journal:
     """The fingerprints of the copies graded in a folder (``.correction/journal.json``)."""
 
     def __init__(self, workspace: Path, *, grader: str, sources: dict[str, str], submissions: dict[tuple[str, str], str],
-                 forget: bool = False) -> None:
+                 fresh: bool = False) -> None:
         """``grader``: grader_digest; ``sources``: assignment -> assignment_digest; ``submissions``:
-        (student, assignment) -> digest of the submitted files; ``forget``: ignore what was recorded."""
+        (student, assignment) -> digest of the submitted files; ``fresh``: ignore what was recorded."""
         self.path = workspace / JOURNAL
         self.workspace = workspace
         self._grader, self._sources, self._submissions = grader, sources, submissions
-        self._entries: dict[str, dict] = {} if forget else self._load()
+        self._entries: dict[str, dict] = {} if fresh else self._load()
 
     def _load(self) -> dict[str, dict]:
         try:

@@ -157,7 +157,7 @@ def _grade_in(options: Options, backend, started: float) -> RunResult:
                   | {p.assignment for p in collection.problems if p.assignment in assignments})
     journal = Journal(workspace, grader=grader_digest(config, options.course_root, options.sandboxed),
                       sources={name: assignment_digest(workspace / "source" / name) for name in used},
-                      submissions=collection.digests, forget=options.force)
+                      submissions=collection.digests, fresh=options.force)
     prepared = Prepared(config, grading, assignments, db_url, used, journal,
                         [(s, a) for s, a in collection.ready if not journal.up_to_date(s, a)], worksheets)
     result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv", stages=stages)
