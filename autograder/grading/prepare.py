@@ -53,9 +53,12 @@ def create_gradebook(db_url: str) -> threading.Thread:
     collection of the copies. Any error is reported by nbgrader itself when generate_assignment opens it.
     """
 
-    def create() -> None:
-        from nbgrader.api import Gradebook
+    # Imported here, in the caller's thread: nbgrader's modules import each other in a cycle, and a
+    # second thread importing them at the same time as this one gets a half-initialised module
+    # (« cannot import name … from partially initialized module »).
+    from nbgrader.api import Gradebook
 
+    def create() -> None:
         try:
             Gradebook(db_url).close()
         except Exception:  # noqa: BLE001 - see above
