@@ -47,19 +47,38 @@ def prepare_workspace(workspace: Path, course_root: Path, db_url: str | None) ->
 
 
 def create_gradebook(db_url: str) -> threading.Thread:
-    """Create the gradebook, if new, in the background.
+    """Create the gradebook, if new, in the background (while the copies are collected).
 
-    nbgrader then runs ``alembic heads`` in a subprocess (a second or more), which overlaps with the
-    collection of the copies. Any error is reported by nbgrader itself when generate_assignment opens it.
+    For a new database, nbgrader's ``Gradebook`` asks the ``alembic heads`` command, in a subprocess
+    that imports all of nbgrader again (one to two seconds of CPU at the busiest moment of the run),
+    for the revision to stamp it with. The same revision is read here, in this process, with alembic's
+    own API on nbgrader's migration folder, and the ``alembic_version`` table is written as nbgrader
+    writes it; nbgrader then finds an existing database, creates its tables and needs no subprocess
+    (tests/unit/test_prepare.py compares the result with a gradebook nbgrader created alone). Any error
+    is reported by nbgrader itself when generate_assignment opens the gradebook.
     """
-
     # Imported here, in the caller's thread: nbgrader's modules import each other in a cycle, and a
     # second thread importing them at the same time as this one gets a half-initialised module
-    # (« cannot import name … from partially initialized module »).
+    # (« cannot import name … from partially initialized module »). The revision is read here too:
+    # nbgrader's migration scripts import nbgrader and alembic's operations.
+    from alembic.script import ScriptDirectory
     from nbgrader.api import Gradebook
+    from nbgrader.dbutil import ALEMBIC_DIR
+    from sqlalchemy import create_engine, inspect, text
+
+    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
 
     def create() -> None:
         try:
+            engine = create_engine(db_url, future=True)
+            try:
+                with engine.begin() as connection:
+                    if not inspect(connection).get_table_names():
+                        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);"))
+                        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head);"),
+                                           {"head": head})
+            finally:
+                engine.dispose()
             Gradebook(db_url).close()
         except Exception:  # noqa: BLE001 - see above
             pass

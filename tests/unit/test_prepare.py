@@ -33,3 +33,41 @@ def test_gradebook_thread_leaves_nbgrader_importable_in_the_main_thread(tmp_path
         out, err = process.communicate(timeout=180)
         assert process.returncode == 0 and out.strip() == "ok", f"pause de {delay} s : {err[-1500:]}"
         assert (tmp_path / f"gradebook-{delay}.db").exists()
+
+
+def _schema(path) -> tuple[list[str], list[tuple]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        tables = sorted(row[0] for row in connection.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"))
+        version = connection.execute("SELECT * FROM alembic_version").fetchall()
+    return tables, version
+
+
+def test_a_new_gradebook_is_the_one_nbgrader_creates_alone(tmp_path):
+    # The revision is read with alembic's API instead of nbgrader's `alembic heads` subprocess: the
+    # database must be the same, tables, indexes and revision stamp (else `nbgrader db upgrade` breaks).
+    from nbgrader.api import Gradebook
+
+    from autograder.grading.prepare import create_gradebook
+
+    Gradebook(f"sqlite:///{tmp_path / 'nbgrader.db'}").close()
+    create_gradebook(f"sqlite:///{tmp_path / 'ours.db'}").join()
+    expected = _schema(tmp_path / "nbgrader.db")
+    assert expected[1] and len(expected[0]) > 10
+    assert _schema(tmp_path / "ours.db") == expected
+
+
+def test_an_existing_gradebook_is_left_as_it_is(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from autograder.grading.prepare import create_gradebook
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        gradebook.add_student("ada", first_name="Ada")
+    before = _schema(tmp_path / "gradebook.db")
+    create_gradebook(url).join()
+    assert _schema(tmp_path / "gradebook.db") == before
+    with Gradebook(url) as gradebook:
+        assert [s.id for s in gradebook.students] == ["ada"]

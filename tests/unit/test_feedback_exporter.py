@@ -1,0 +1,40 @@
+"""The feedback pages' exporter: nbconvert's HTML exporter without its BeautifulSoup pass."""
+
+from __future__ import annotations
+
+import base64
+
+import nbformat
+from bs4 import BeautifulSoup
+from nbconvert.exporters import HTMLExporter
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from autograder.grading.feedback import NO_ALT_TEXT, FeedbackExporter
+
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5d2c3b00000000049454e44ae426082")).decode()
+
+
+def _notebook():
+    figure = new_code_cell("plt.plot(x)", outputs=[new_output("display_data", data={"image/png": PNG})])
+    described = new_code_cell("HTML(...)", outputs=[new_output(
+        "display_data", data={"text/html": '<p>Courbe</p><img alt="la courbe" src="data:image/png;base64,AAAA">'})])
+    return new_notebook(cells=[new_markdown_cell("# Retours\n\nUne *phrase*."), figure, described,
+                               new_code_cell("x = 1\nprint(x)", outputs=[new_output("stream", text="1\n")])],
+                        metadata={"language_info": {"name": "python"}})
+
+
+def test_every_image_has_a_french_description_unless_it_had_one():
+    html, _ = FeedbackExporter(template_name="classic").from_notebook_node(_notebook())
+    images = BeautifulSoup(html, features="html.parser").find_all("img")
+    assert [image.get("alt") for image in images] == [NO_ALT_TEXT, "la courbe"]
+
+
+def test_the_page_is_nbconverts_but_for_its_reserialization_and_the_descriptions():
+    notebook = _notebook()
+    ours, _ = FeedbackExporter(template_name="classic").from_notebook_node(notebook)
+    stock, _ = HTMLExporter(template_name="classic").from_notebook_node(nbformat.from_dict(notebook))
+    english = "No description has been provided for this image"
+    assert english in stock and english not in ours
+    assert str(BeautifulSoup(ours.replace(NO_ALT_TEXT, english), features="html.parser")) == stock
