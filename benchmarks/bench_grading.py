@@ -232,8 +232,10 @@ def ours(submissions: Path, work: Path, n: int, workers: int | None, scheduler: 
     script = OURS.format(repo=str(code), submissions=str(submissions), out=str(work / name), n=n, workers=workers,
                          scheduler=scheduler)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(code)})
+    if done.returncode != 0:
+        raise SystemExit(f"La correction mesurée a échoué (code {done.returncode}) :\n{done.stderr[-3000:]}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     measured["command_seconds"] = time.perf_counter() - started
     return measured
@@ -366,7 +368,7 @@ def main() -> int:
               f"serveur préchauffé {peaks['serveur']:.0f} Mo, processus de test {peaks['test']:.0f} Mo, "
               f"processus de l'étudiant·e {peaks['etudiant']:.0f} Mo, génération des retours {peaks['retours']:.0f} Mo")
         print("mémoire du processus principal au fil de la correction : "
-              + ", ".join(f"{count} rendus : {rss:.0f} Mo" for count, rss in measured["trace"]))
+              + ", ".join(f"{count} rendu{'s' if count > 1 else ''} : {rss:.0f} Mo" for count, rss in measured["trace"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
