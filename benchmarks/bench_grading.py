@@ -280,11 +280,15 @@ def describe(measured: dict, n: int, floor_per_copy: float | None) -> str:
     cpu = measured.get("cpu", 0.0) / n
     line = (f"{seconds:8.1f} s  {n / seconds:6.2f} rendus/s  CPU {cpu * 1000:.0f} ms/rendu"
             + (f" ({cpu / floor_per_copy:.1f} × le plancher)" if floor_per_copy else ""))
-    start = seconds - measured["seconds"]
+    # Before the run: the interpreter's start and the imports; after it: the end of the process (its
+    # helper processes stopped, its threads joined).
+    start = measured["process_seconds"] - measured["seconds"]
+    end = seconds - measured["process_seconds"]
+    times = f"\n    démarrage de l'interpréteur {start:.1f} s, arrêt {end:.1f} s"
     if not stages:
-        return line + f"\n    démarrage de l'interpréteur {start:.1f} s"
+        return line + times
     shares = ", ".join(f"{STAGE_NAMES[k]} {stages.get(k, 0.0) / total:.0%}" for k in STAGES)
-    return line + f"\n    démarrage de l'interpréteur {start:.1f} s ; étapes : {shares}"
+    return line + times + f" ; étapes : {shares}"
 
 
 def floor(submissions: Path) -> float:
