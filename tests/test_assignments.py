@@ -35,11 +35,27 @@ def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     return done
 
 
-def test_when_release_is_regenerated_then_it_is_identical(tmp_path):
-    root = course_copy(tmp_path)
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """A course root where nbgrader generated every assignment (from the course's source/ and configuration).
+
+    nbgrader's API runs in this process, as nbgrader's own tests run its applications: the same
+    converters as ``nbgrader generate_assignment``, without starting nbgrader once per assignment.
+    """
+    from nbgrader.apps import NbGraderAPI
+
+    from autograder.grading.config import load_config
+
+    root = course_copy(tmp_path_factory.mktemp("generated"))
+    api = NbGraderAPI(config=load_config(root))
     for name in ASSIGNMENTS:
-        nbgrader(root, "generate_assignment", name, "--no-db", "--force")
-    comparison = filecmp.dircmp(root / "release", REPO_ROOT / "release")
+        done = api.generate_assignment(name, force=True)
+        assert done["success"], done.get("error") or done.get("log")
+    return root
+
+
+def test_when_release_is_regenerated_then_it_is_identical(generated):
+    comparison = filecmp.dircmp(generated / "release", REPO_ROOT / "release")
     differing = []
 
     def walk(cmp: filecmp.dircmp, prefix: str = "") -> None:
@@ -48,11 +64,11 @@ def test_when_release_is_regenerated_then_it_is_identical(tmp_path):
             walk(sub, f"{prefix}{name}/")
 
     walk(comparison)
-    assert not differing, f"release/ n'est pas à jour (lancez « make release ») : {differing}"
+    assert not differing, f"release/ n'est pas à jour (lancez « make release ») : {differing}"
 
 
 def test_when_demo_is_rebuilt_then_it_is_identical():
-    assert check_demo() == [], "demo/ n'est pas à jour (lancez « make demo »)"
+    assert check_demo() == [], "demo/ n'est pas à jour (lancez « make demo »)"
 
 
 def manual_points(assignment_name: str) -> float:
@@ -81,17 +97,27 @@ def test_every_assignment_has_graded_parts_with_points():
 
 
 @pytest.mark.e2e
-def test_when_plain_nbgrader_grades_solutions_and_blank_copies_then_full_marks_and_zero(tmp_path):
-    """Plain nbgrader (no pipeline): the instructor version scores full marks, the student version 0."""
-    root = course_copy(tmp_path)
+def test_when_plain_nbgrader_grades_solutions_and_blank_copies_then_full_marks_and_zero(generated):
+    """Plain nbgrader (no pipeline): the instructor version scores full marks, the student version 0.
+
+    nbgrader's autograde converter with the course's configuration, as an instructor runs it (a kernel
+    per copy, nbgrader's Execute), through nbgrader's API in this process; the grades through the
+    ``nbgrader export`` command.
+    """
+    from nbgrader.apps import NbGraderAPI
+
+    from autograder.grading.config import load_config
+
+    root = generated
+    api = NbGraderAPI(config=load_config(root))
     for name, assignment in ASSIGNMENTS.items():
-        nbgrader(root, "generate_assignment", name, "--force")
         for student, origin in (("solution", root / "source"), ("vierge", root / "release")):
             target = root / "submitted" / student / name
             target.mkdir(parents=True)
             for notebook in assignment.notebooks:
                 shutil.copyfile(origin / name / notebook, target / notebook)
-        nbgrader(root, "autograde", name)
+            done = api.autograde(name, student, force=True, create=True)
+            assert done["success"], done.get("error") or done.get("log")
     nbgrader(root, "export", "--to=grades.csv")
     with (root / "grades.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
