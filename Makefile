@@ -98,21 +98,24 @@ $(CHP): hub/package.json hub/package-lock.json | node-deps
 grade: $(STAMP) grade-deps
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_FLAGS)
 
-# The whole suite, in two groups run at the same time (each keeps one core busy):
+# The whole suite, in two groups run at the same time (one per core on the 2-core machines):
 # - the tests that grade in the sandbox (markers sandbox and hub: one grading run at a time, the
-#   sandbox's user ids are shared), their report written to build/tests/e2e.log and shown at the end;
-# - everything else: unit tests, checks, mutants, French, browser tests, then nbval (lessons
-#   re-executed and their stored outputs compared, strict; instructor notebooks executed, lax).
-# `make test-unit` runs the unit tests alone (under a minute).
+#   sandbox's user ids are shared) and the browser tests, then nbval on the lessons (re-executed,
+#   their stored outputs compared, strict); its report is written to build/tests/groupe-1.log and
+#   shown at the end;
+# - everything else (unit tests, checks, mutants, French, plain nbgrader), then nbval on the
+#   instructor notebooks (executed, lax).
+# Each group lists its 15 slowest tests. `make test-unit` runs the unit tests alone (under a minute).
 TEST_LOGS := build/tests
+FIRST_GROUP := sandbox or hub or browser
 test: $(STAMP) test-deps labextension hub-proxy
 	@mkdir -p $(TEST_LOGS)
-	@$(BIN)/python -m pytest tests -m "sandbox or hub" -p no:cacheprovider > $(TEST_LOGS)/e2e.log 2>&1 & e2e=$$!; \
-	$(BIN)/python -m pytest tests -m "not sandbox and not hub" \
-	  && $(BIN)/python -m pytest --nbval --nbval-current-env course \
+	@{ $(BIN)/python -m pytest tests -m "$(FIRST_GROUP)" -p no:cacheprovider --durations=15 \
+	  && $(BIN)/python -m pytest --nbval --nbval-current-env course -p no:cacheprovider; } > $(TEST_LOGS)/groupe-1.log 2>&1 & first=$$!; \
+	$(BIN)/python -m pytest tests -m "not ($(FIRST_GROUP))" --durations=15 \
 	  && $(BIN)/python -m pytest --nbval-lax --nbval-current-env source; others=$$?; \
-	wait $$e2e; graded=$$?; \
-	echo "=== Tests qui corrigent dans le bac à sable (sandbox, hub) ==="; cat $(TEST_LOGS)/e2e.log; \
+	wait $$first; graded=$$?; \
+	echo "=== Premier groupe : correction dans le bac à sable, hub, navigateur, leçons (nbval) ==="; cat $(TEST_LOGS)/groupe-1.log; \
 	test $$others -eq 0 && test $$graded -eq 0
 
 test-unit: $(STAMP)
