@@ -64,7 +64,17 @@ class RunGetGrades(GetGrades):
 
 #: An ``<img`` tag without an ``alt`` attribute (the templates write ``<img src=…>``).
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)(?=[\s>/])", re.IGNORECASE)
+#: What is not markup, even if it holds the text ``<img``: scripts, styles, comments, text areas.
+_NOT_MARKUP = re.compile(r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<textarea\b.*?</textarea\s*>)",
+                         re.IGNORECASE | re.DOTALL)
 NO_ALT_TEXT = "Image sans description"
+
+
+def describe_images(html: str) -> str:
+    """``html`` with an ``alt`` text on every image tag that has none (outside scripts, styles and comments)."""
+    parts = _NOT_MARKUP.split(html)  # odd indexes: the parts left as they are
+    return "".join(part if index % 2 else _IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT_TEXT}"', part)
+                   for index, part in enumerate(parts))
 
 
 class FeedbackExporter(HTMLExporter):
@@ -89,7 +99,7 @@ class FeedbackExporter(HTMLExporter):
         self.register_filter("highlight_code", highlight_code)
         self.register_filter("filter_data_type", filter_data_type)
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-        return _IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT_TEXT}"', html), resources
+        return describe_images(html), resources
 
 
 def _preprocessor_class(item: Any) -> type:

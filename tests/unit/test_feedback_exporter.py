@@ -38,3 +38,16 @@ def test_the_page_is_nbconverts_but_for_its_reserialization_and_the_descriptions
     english = "No description has been provided for this image"
     assert english in stock and english not in ours
     assert str(BeautifulSoup(ours.replace(NO_ALT_TEXT, english), features="html.parser")) == stock
+
+
+def test_only_image_tags_get_a_description_never_scripts_styles_or_comments():
+    from autograder.grading.feedback import describe_images
+
+    html = ('<p><img src="a.png"></p><IMG SRC="b.png"/><img alt="" src="c.png">'
+            '<script>var s = "<img src=x>";</script><style>/* <img> */</style><!-- <img src=y> -->'
+            '<textarea><img src=z></textarea><img\nsrc="d.png">')
+    described = describe_images(html)
+    assert described == (f'<p><img alt="{NO_ALT_TEXT}" src="a.png"></p><img alt="{NO_ALT_TEXT}" SRC="b.png"/>'
+                         '<img alt="" src="c.png">'
+                         '<script>var s = "<img src=x>";</script><style>/* <img> */</style><!-- <img src=y> -->'
+                         f'<textarea><img src=z></textarea><img alt="{NO_ALT_TEXT}"\nsrc="d.png">')
