@@ -17,6 +17,7 @@ from nbgrader.api import Gradebook, SubmittedAssignment
 
 from autograder.course import REPO_ROOT
 from coursetools.demo import DEMO_ASSIGNMENT, demo_files
+from autograder.grading.errors import GradingError
 from autograder.grading.pipeline import run
 from autograder.model import Status
 
@@ -191,7 +192,7 @@ def test_when_submissions_are_broken_then_each_gets_a_reason_and_the_batch_goes_
         "mauvais-devoir": "devoir inconnu",
     }
     if others:
-        expected["autre-devoir"] = f"carnet du devoir « {others[0]} »"
+        expected["autre-devoir"] = f"carnet du devoir « {others[0]} »"
     for student, reason in expected.items():
         outcome = outcomes[student]
         assert (outcome.score, outcome.status) == (0.0, Status.REJECTED), student
@@ -334,7 +335,7 @@ def postgres_url(tmp_path_factory):
     """A real PostgreSQL server (Debian's package, installed by `make test`), on a Unix socket."""
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not binaries:
-        pytest.fail("PostgreSQL est absent : lancez « make test », qui installe le paquet postgresql.")
+        pytest.fail("PostgreSQL est absent : lancez « make test », qui installe le paquet postgresql.")
     bindir = Path(binaries[-1]).parent
     # Not under pytest's temporary folder: it is private to this user, and the server runs as postgres.
     base = Path(tempfile.mkdtemp(prefix="gradebook-pg-"))
@@ -407,4 +408,34 @@ def test_when_the_class_list_is_missing_then_the_cli_says_so_in_french(tmp_path,
 
 
 #: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
+def test_when_no_submission_is_found_then_the_run_is_refused_with_the_expected_layout(tmp_path, notebooks):
+    root = tmp_path / "rendus"
+    root.mkdir()
+    (root / NOTEBOOK).write_bytes(notebooks["perfect"])  # nobody's: at the top of the folder
+    (root / "lisez-moi.txt").write_text("rendus du groupe B", encoding="utf-8")
+    with pytest.raises(GradingError) as refused:
+        run(root, tmp_path / "out")
+    message = str(refused.value).replace("\u00a0", " ")
+    assert message.startswith(f"Aucun rendu trouvé dans « {root} »")
+    assert f"« {NOTEBOOK} » ignoré" in message and "ada/ex01_premiers-pas.ipynb" in message
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_when_a_script_calls_run_without_the_main_guard_then_the_message_says_how_to_fix_it(tmp_path, notebooks):
+    # multiprocessing imports the main script again in each process it starts: a run() at the top of a
+    # script would start a grading in every helper. The helpers stop with the idiom to use, in French.
+    submissions = tmp_path / "rendus" / "ada"
+    submissions.mkdir(parents=True)
+    (submissions / NOTEBOOK).write_bytes(notebooks["perfect"])
+    script = tmp_path / "corriger.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from autograder.grading.pipeline import run\n"
+        f"run(Path({str(tmp_path / 'rendus')!r}), Path({str(tmp_path / 'out')!r}), report=False)\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "placez l'appel sous la condition if __name__ == \"__main__\" (règle" in done.stderr, done.stderr[-3000:]
+
+
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]

@@ -14,6 +14,7 @@ below; the data they pass on is typed (``Collection``, ``Prepared``, ``RunResult
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -69,9 +70,28 @@ def run(
     ))
 
 
+def _called_from_a_reimported_script() -> bool:
+    """Whether this call comes from a script that multiprocessing imports again in a helper process."""
+    frame = inspect.currentframe()
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "__mp_main__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def grade(options: Options) -> RunResult:
     """Grade a class as ``options`` say (see ``run``)."""
     started = time.perf_counter()
+    if _called_from_a_reimported_script():
+        # A script calling run() at its top level, imported again by a helper process (multiprocessing
+        # imports the main script in each process it starts): without this, each helper would start
+        # a grading of its own.
+        raise GradingError(
+            "La correction est lancée au chargement d'un script par un processus auxiliaire : dans un "
+            "script Python, placez l'appel sous la condition if __name__ == \"__main__\" (règle du "
+            "module multiprocessing), ou utilisez la commande python -m autograder grade."
+        )
     try:
         check_location(options.out, options.course_root, options.submissions)
     except WorkspaceError as exc:

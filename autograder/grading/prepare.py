@@ -196,6 +196,15 @@ def collect_stage(options: Options, assignments: dict[str, Assignment], grading:
         )
     except CollectError as exc:
         raise GradingError(str(exc)) from None
+    if not collection.ready and not collection.problems:
+        sources = ", ".join(f"« {s} »" for s in options.submissions)
+        raise GradingError(
+            f"Aucun rendu trouvé dans {sources}. Un dossier de rendus contient un dossier par étudiant·e (à son "
+            "identifiant), et dedans un dossier par devoir (« ada/ex01_premiers-pas/ex01_premiers-pas.ipynb », "
+            "comme le submitted/ de nbgrader) ou directement le carnet (« ada/ex01_premiers-pas.ipynb ») ; "
+            "une archive Moodle se donne telle qu'elle a été téléchargée (.zip)."
+            + "".join(f"\n  – {w}" for w in collection.warnings)
+        )
     unused = [w.path for w in worksheets if w.path not in collection.worksheets_used]
     if unused:
         raise GradingError(

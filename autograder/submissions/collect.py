@@ -127,7 +127,7 @@ def collect(
     received: list[Received] = []
     for source in sources:
         if source.is_dir():
-            received += from_folder(source)
+            received += from_folder(source, result.warnings)
         elif moodle.is_moodle_zip(source):
             received += from_moodle(source, roster, assignment, timezone_name, result, worksheets or [])
         elif source.exists():

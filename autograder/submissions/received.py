@@ -95,9 +95,25 @@ def listed(path: Path) -> bool:
     return path.is_dir() and not path.name.startswith(".") and path.name != "__MACOSX"
 
 
-def from_folder(root: Path) -> list[Received]:
+def from_folder(root: Path, warnings: list[str] | None = None) -> list[Received]:
+    """The files of a folder of submissions: ``<student>/<assignment>/<files>``.
+
+    A notebook put directly in a student's folder (``<student>/<notebook>.ipynb``) is taken too: its
+    assignment is recognised from its graded cells, as for a Moodle file. What cannot belong to a
+    student (a notebook at the top of the folder) is named in ``warnings``.
+    """
     received = []
+    for path in sorted(p for p in root.iterdir() if p.is_file() and p.name.lower().endswith(".ipynb")):
+        if warnings is not None:
+            warnings.append(
+                f"« {path.name} » ignoré : un carnet placé à la racine de « {root} » n'appartient à personne ; "
+                f"rangez-le dans un dossier au nom de l'étudiant·e (« {root / 'identifiant' / path.name} »)."
+            )
     for student_dir in sorted(p for p in root.iterdir() if listed(p)):
+        for path in sorted(p for p in student_dir.iterdir() if p.is_file() and p.name.lower().endswith(".ipynb")
+                           and not p.name.startswith(".")):
+            received.append(Received(student_dir.name, None, path.name, path.stat().st_size, None,
+                                     file_reader(path), str(path)))
         for assignment_dir in sorted(p for p in student_dir.iterdir() if listed(p)):
             stamp = read_timestamp(assignment_dir)
             files = sorted(

@@ -312,3 +312,29 @@ def test_when_notebook_bytes_are_checked_then_a_valid_one_is_loaded_and_others_g
     reason, loaded = collect.check_notebook_bytes(b"[1, 2]", "x.ipynb")
     assert loaded is None
     assert reason == "le fichier « x.ipynb » est un JSON, mais pas un carnet Jupyter (aucune liste de cellules)."
+
+
+def test_a_notebook_put_directly_in_a_student_folder_is_recognised_by_its_cells(tmp_path, assignments, released):
+    root = tmp_path / "rendus"
+    write(root, f"ada/{NB01}", answered(released[EX01], "ada"))
+    write(root, f"ben/{NB02}", answered(released[EX02], "ben"))
+    write(root, "eve/renomme.ipynb", answered(released[EX02], "eve"))  # recognised, but renamed: refused as in a folder
+    write(root, f"cyd/{EX01}/{NB01}", answered(released[EX01], "cyd"))
+    write(root, "dan/notes.ipynb", json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    result = collect.collect([root], tmp_path / "submitted", assignments)
+    assert sorted(result.ready) == [("ada", EX01), ("ben", EX02), ("cyd", EX01)]
+    assert b"# ada" in (tmp_path / "submitted" / "ada" / EX01 / NB01).read_bytes()
+    assert b"# ben" in (tmp_path / "submitted" / "ben" / EX02 / NB02).read_bytes()
+    problems = {(p.student_id, p.assignment): p.message for p in result.problems}
+    assert sorted(problems) == [("dan", "?"), ("eve", EX02)]
+    assert "aucun devoir du cours" in problems[("dan", "?")]
+    assert "sans le renommer" in problems[("eve", EX02)]
+
+
+def test_a_notebook_at_the_top_of_the_folder_is_named_in_a_warning(tmp_path, assignments, released):
+    root = tmp_path / "rendus"
+    write(root, NB01, released[EX01])
+    write(root, f"ada/{EX01}/{NB01}", released[EX01])
+    result = collect.collect([root], tmp_path / "submitted", assignments)
+    assert result.ready == [("ada", EX01)]
+    assert len(result.warnings) == 1 and f"« {NB01} » ignoré" in result.warnings[0].replace("\u00a0", " ")
