@@ -1,7 +1,8 @@
 """Collect submissions: find each student's notebook, check it, copy it into submitted/.
 
 Sources are folders in nbgrader's layout (``<student_id>/<assignment>/<notebook>.ipynb``,
-with an optional ``timestamp.txt``) or zips downloaded from Moodle (« Télécharger
+with an optional ``timestamp.txt``; a notebook directly in ``<student_id>/`` is recognised by
+its graded cells) or zips downloaded from Moodle (« Télécharger
 tous les travaux remis »). Submitted files are only read, never modified.
 """
 
