@@ -192,7 +192,7 @@ def test_when_submissions_are_broken_then_each_gets_a_reason_and_the_batch_goes_
         "mauvais-devoir": "devoir inconnu",
     }
     if others:
-        expected["autre-devoir"] = f"carnet du devoir « {others[0]} »"
+        expected["autre-devoir"] = f"carnet du devoir « {others[0]} »"
     for student, reason in expected.items():
         outcome = outcomes[student]
         assert (outcome.score, outcome.status) == (0.0, Status.REJECTED), student
@@ -335,7 +335,7 @@ def postgres_url(tmp_path_factory):
     """A real PostgreSQL server (Debian's package, installed by `make test`), on a Unix socket."""
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not binaries:
-        pytest.fail("PostgreSQL est absent : lancez « make test », qui installe le paquet postgresql.")
+        pytest.fail("PostgreSQL est absent : lancez « make test », qui installe le paquet postgresql.")
     bindir = Path(binaries[-1]).parent
     # Not under pytest's temporary folder: it is private to this user, and the server runs as postgres.
     base = Path(tempfile.mkdtemp(prefix="gradebook-pg-"))
