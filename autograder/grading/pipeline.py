@@ -156,7 +156,7 @@ def _grade_in(options: Options, backend, started: float) -> RunResult:
             "manuelles de ce dossier seront perdues), relancez avec --reset, ou choisissez un autre dossier --out."
         )
     prepare_workspace(workspace, options.course_root, options.db_url)
-    gradebook_created = create_gradebook(db_url)  # meanwhile, the copies are collected
+    create_gradebook(db_url)
     assignments = find_assignments(workspace / "source")
     if not assignments:
         raise GradingError(f"Aucun devoir trouvé dans « {workspace / 'source'} ».")
@@ -181,7 +181,7 @@ def _grade_in(options: Options, backend, started: float) -> RunResult:
     prepared = Prepared(config, grading, assignments, db_url, used, journal,
                         [(s, a) for s, a in collection.ready if not journal.up_to_date(s, a)], worksheets)
     result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv", stages=stages)
-    result.canary_seconds = prepare_stage(prepared, collection, backend, gradebook_created, workspace)
+    result.canary_seconds = prepare_stage(prepared, collection, backend, workspace)
     stages["prepare"] = time.perf_counter() - mark
 
     if options.on_start:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,46 +45,36 @@ def prepare_workspace(workspace: Path, course_root: Path, db_url: str | None) ->
     (workspace / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def create_gradebook(db_url: str) -> threading.Thread:
-    """Create the gradebook, if new, in the background (while the copies are collected).
+def create_gradebook(db_url: str) -> None:
+    """Create the gradebook, if new.
 
     For a new database, nbgrader's ``Gradebook`` asks the ``alembic heads`` command, in a subprocess
     that imports all of nbgrader again (one to two seconds of CPU at the busiest moment of the run),
-    for the revision to stamp it with. The same revision is read here, in this process, with alembic's
-    own API on nbgrader's migration folder, and the ``alembic_version`` table is written as nbgrader
-    writes it; nbgrader then finds an existing database, creates its tables and needs no subprocess
-    (tests/unit/test_prepare.py compares the result with a gradebook nbgrader created alone). Any error
-    is reported by nbgrader itself when generate_assignment opens the gradebook.
+    for the revision to stamp it with. The same revision is read here with alembic's own API on
+    nbgrader's migration folder, and the ``alembic_version`` table is written as nbgrader writes it;
+    nbgrader then finds an existing database and creates its tables, without a subprocess (about
+    0.05 s; tests/unit/test_prepare.py compares the result with a gradebook nbgrader created alone).
+    Any error is reported by nbgrader itself when generate_assignment opens the gradebook.
     """
-    # Imported here, in the caller's thread: nbgrader's modules import each other in a cycle, and a
-    # second thread importing them at the same time as this one gets a half-initialised module
-    # (« cannot import name … from partially initialized module »). The revision is read here too:
-    # nbgrader's migration scripts import nbgrader and alembic's operations.
     from alembic.script import ScriptDirectory
     from nbgrader.api import Gradebook
     from nbgrader.dbutil import ALEMBIC_DIR
     from sqlalchemy import create_engine, inspect, text
 
-    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
-
-    def create() -> None:
+    try:
+        engine = create_engine(db_url, future=True)
         try:
-            engine = create_engine(db_url, future=True)
-            try:
-                with engine.begin() as connection:
-                    if not inspect(connection).get_table_names():
-                        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);"))
-                        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head);"),
-                                           {"head": head})
-            finally:
-                engine.dispose()
-            Gradebook(db_url).close()
-        except Exception:  # noqa: BLE001 - see above
-            pass
-
-    thread = threading.Thread(target=create, name="gradebook", daemon=True)
-    thread.start()
-    return thread
+            with engine.begin() as connection:
+                if not inspect(connection).get_table_names():
+                    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+                    connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);"))
+                    connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head);"),
+                                       {"head": head})
+        finally:
+            engine.dispose()
+        Gradebook(db_url).close()
+    except Exception:  # noqa: BLE001 - see above
+        pass
 
 
 _OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$")
@@ -199,8 +188,8 @@ def collect_stage(options: Options, assignments: dict[str, Assignment], grading:
     if not collection.ready and not collection.problems:
         sources = ", ".join(f"« {s} »" for s in options.submissions)
         raise GradingError(
-            f"Aucun rendu trouvé dans {sources}. Un dossier de rendus contient un dossier par étudiant·e (à son "
-            "identifiant), et dedans un dossier par devoir (« ada/ex01_premiers-pas/ex01_premiers-pas.ipynb », "
+            f"Aucun rendu trouvé dans {sources}. Un dossier de rendus contient un dossier par étudiant·e (nommé "
+            "d'après son identifiant), et dedans un dossier par devoir (« ada/ex01_premiers-pas/ex01_premiers-pas.ipynb », "
             "comme le submitted/ de nbgrader) ou directement le carnet (« ada/ex01_premiers-pas.ipynb ») ; "
             "une archive Moodle se donne telle qu'elle a été téléchargée (.zip)."
             + "".join(f"\n  – {w}" for w in collection.warnings)
@@ -215,7 +204,7 @@ def collect_stage(options: Options, assignments: dict[str, Assignment], grading:
     return collection, worksheets
 
 
-def prepare_stage(prepared: Prepared, collection: Collection, backend, gradebook_created, workspace: Path) -> float:
+def prepare_stage(prepared: Prepared, collection: Collection, backend, workspace: Path) -> float:
     """nbgrader's generate_assignment, the canary, the students and due dates; the canary's seconds."""
     from nbgrader.apps import NbGraderAPI
 
@@ -232,7 +221,6 @@ def prepare_stage(prepared: Prepared, collection: Collection, backend, gradebook
         canary = background.submit(check, workspace / "source", prepared.assignments,
                                    sorted({a for _, a in prepared.to_grade}), prepared.config, backend)
         background.shutdown(wait=False)
-    gradebook_created.join()
     generate_assignments(NbGraderAPI(config=prepared.config), prepared.used)
     seconds = 0.0
     if canary is not None:
