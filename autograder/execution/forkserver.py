@@ -20,14 +20,11 @@ def context():
 
         prepare_environment()  # inherited by the server: quiet TensorFlow, no OpenBLAS thread
         _CONTEXT = multiprocessing.get_context("forkserver")
-        # Everything a test process needs is imported once, in the server. The children's target
-        # (tester.serve_one) lives in a module that does not import nbgrader: an import left to each
+        # Everything a forked process needs is prepared once, in the server (warm_server.py). The children's
+        # target (tester.serve_one) lives in a module that does not import nbgrader: an import left to each
         # child costs up to 1.7 s per submission. (The main module is not re-imported in the children
         # when the grader runs as ``python -m autograder`` or ``python -c``.)
-        # The feedback pages are written by processes forked from the same server: nbgrader and nbconvert
-        # are imported there once too.
-        _CONTEXT.set_forkserver_preload(
-            ["autograder.execution.tester", "tensorflow", "IPython.core.interactiveshell", "autograder.grading.feedback"])
+        _CONTEXT.set_forkserver_preload(["autograder.execution.warm_server"])
     return _CONTEXT
 
 

@@ -182,6 +182,14 @@ def fast_path_available() -> bool:
     return os.geteuid() == 0 and sys.platform.startswith("linux")
 
 
+def name_process(name: str) -> None:
+    """Name this process (``ps``, ``top``, ``perf`` show it): its role in a grading run."""
+    try:
+        _libc()[1].prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except OSError:
+        pass
+
+
 def _libc():
     import ctypes
 
@@ -203,15 +211,11 @@ def _mount(libc, source: str | None, target: str, fstype: str | None, flags: int
 
 
 def _enter_sandbox(read_fd: int, write_fd: int, limits: Limits, uid: int) -> None:
-    """In the forked process: new namespaces, a minimal read-only root, an unprivileged uid."""
+    """In the forked process (already the first process of its own PID namespace): new namespaces,
+    a minimal read-only root, an unprivileged uid."""
     ctypes, libc = _libc()
-    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    child = os.fork()  # the first process of the new PID namespace: when it ends, every process in it ends
-    if child:
-        _, status = os.waitpid(child, 0)
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
     # A mount point shared by every sandbox: each one mounts its own tmpfs on it, in its own mount namespace.
     root = "/tmp/.autograder-root"
     os.makedirs(root, mode=0o700, exist_ok=True)
@@ -266,21 +270,36 @@ def fork_runner(limits: Limits = Limits(), slot: int = 0) -> tuple[int, int, int
 
     Returns (pid to kill at the end, fd to write requests, fd to read answers). The caller
     must not hold any secret in memory yet: the forked process starts with a copy of it.
+
+    The forked process is the first of a new PID namespace: every process it starts ends with it
+    (a single fork of this large process; the namespace is entered for that fork only, and this
+    process's next children are born in its own namespace again).
     """
+    ctypes, libc = _libc()
     to_runner_r, to_runner_w = os.pipe()
     from_runner_r, from_runner_w = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
+    own_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        _check(libc.unshare(CLONE_NEWPID), "unshare")
+        try:
+            pid = os.fork()
+        except BaseException:
+            _check(libc.setns(own_namespace, CLONE_NEWPID), "setns")
+            raise
+        if pid:
+            _check(libc.setns(own_namespace, CLONE_NEWPID), "setns")
+    finally:
+        os.close(own_namespace)
     if pid == 0:
         try:
+            name_process("ag-sandbox")
             os.close(to_runner_w)
             os.close(from_runner_r)
             os.setsid()
             # Killed with the process that started it (the grader kills it on a total time-out),
-            # and with it the whole sandbox: its first process dies with this one.
-            _libc()[1].prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
-            if os.getppid() != parent:
-                os._exit(0)
+            # and with it the whole sandbox: it is the first process of its PID namespace. (If that
+            # process ended before this line, the runner reads the end of its requests and stops.)
+            libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
             _enter_sandbox(to_runner_r, from_runner_w, limits, SLOT_UID_BASE + slot)
             from autograder.execution.runner import main
 

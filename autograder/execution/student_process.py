@@ -119,7 +119,9 @@ class StudentProcess:
             return False
 
     def _python_pid(self) -> int | None:
-        """The runner's Python: the first process below ours whose command is Python."""
+        """The runner's Python: the forked process itself, or the first process below bubblewrap whose command is Python."""
+        if self.process is None:
+            return self.pid
         pending = [self.pid]
         for _ in range(4):
             found = []

@@ -202,6 +202,7 @@ def _run_test(cell: dict, index: int, namespace: dict, runner: StudentProcess) -
 def serve_one(connection, student_id: str, settings: RunParameters) -> None:
     """Entry point of a test process forked from the warm server: one submission, then exit."""
     try:
+        sandbox.name_process("ag-test")
         preload()
         runner = start_runner(settings)  # forked before the cells (hidden tests) arrive
         cells_json = connection.recv_bytes().decode("utf-8")

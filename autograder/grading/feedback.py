@@ -180,6 +180,9 @@ WRITER_NICENESS = 10
 
 def _start_writer(config: Config, workspace: str) -> None:
     global _WRITER
+    from autograder.execution.sandbox import name_process
+
+    name_process("ag-feedback")
     os.nice(WRITER_NICENESS)
     _WRITER = FeedbackWriter(config, Path(workspace))
 
