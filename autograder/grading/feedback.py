@@ -14,6 +14,7 @@ committed batch to a small pool of such processes.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -77,6 +78,28 @@ def describe_images(html: str) -> str:
                    for index, part in enumerate(parts))
 
 
+class RememberedHighlight:
+    """nbconvert's highlighting filter, run once per distinct cell: most cells are the same on every page of a class.
+
+    Pygments' highlighting is about a third of a page's CPU; its result depends only on the
+    filter's settings (one instance per lexer) and on the call's arguments, which are the key.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, highlight: Highlight2HTML) -> None:
+        self._highlight = highlight
+        self._done: dict[tuple, str] = {}
+
+    def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+        key = (source, language, json.dumps(metadata, sort_keys=True, default=repr))
+        if key not in self._done:
+            if len(self._done) >= self.LIMIT:
+                self._done.clear()
+            self._done[key] = self._highlight(source, language, metadata)
+        return self._done[key]
+
+
 class FeedbackExporter(HTMLExporter):
     """nbconvert's HTML exporter, without its last pass over the whole page.
 
@@ -89,11 +112,21 @@ class FeedbackExporter(HTMLExporter):
     ``nbgrader generate_feedback``'s, once reserialized as BeautifulSoup does.
     """
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._highlighters: dict[str | None, RememberedHighlight] = {}
+
     def from_notebook_node(self, nb: NotebookNode, resources: dict | None = None, **kw: Any) -> tuple[str, dict]:
-        # As HTMLExporter.from_notebook_node, up to its call of the template exporter.
+        # As HTMLExporter.from_notebook_node, up to its call of the template exporter (the highlighting
+        # filter remembered from page to page).
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        if "highlight_code" in self.filters:
+            highlight_code = self.filters["highlight_code"]
+        else:
+            if lexer not in self._highlighters:
+                self._highlighters[lexer] = RememberedHighlight(Highlight2HTML(pygments_lexer=lexer, parent=self))
+            highlight_code = self._highlighters[lexer]
         resources = self._init_resources(resources)
         filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
         self.register_filter("highlight_code", highlight_code)
@@ -123,6 +156,7 @@ class FeedbackWriter:
         converter.force = True
         converter.writer = FilesWriter(parent=converter, config=converter.config)
         converter.exporter = FeedbackExporter(parent=converter, config=converter.config)
+        converter.exporter.optimistic_validation = True  # validated once, after the last preprocessor (nbconvert's option)
         self.gradebook = Gradebook(self.coursedir.db_url, self.coursedir.course_id)
         for item in converter.preprocessors:
             preprocessor = _preprocessor_class(item)(parent=converter.exporter)

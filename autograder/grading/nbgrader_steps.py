@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from nbformat import NotebookNode
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import GradeCell, Gradebook, MissingEntry, SolutionCell
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     NbGraderPreprocessor,
@@ -106,16 +106,80 @@ class RunOverwriteCells(OnRunGradebook, OverwriteCells):
         return nb, resources
 
 
+class _FlushAtTheEnd:
+    """A gradebook session whose ``commit`` waits: the caller commits once, after the notebook."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def commit(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+class SubmittedRows:
+    """The grades and comments of one submitted notebook, for SaveAutoGrades: two reads instead of one per cell.
+
+    nbgrader's ``find_grade`` and ``find_comment`` join six tables for each graded cell (then its
+    ``commit``). Here the same rows, the session's own objects that nbgrader then changes in place,
+    are found by cell name among the submitted notebook's grades and comments, preferring the kind of
+    cell nbgrader looks for first (grade cell, then task cell; solution cell, then task cell). Any
+    other lookup goes to the gradebook itself.
+    """
+
+    def __init__(self, gradebook: Gradebook, notebook: str, assignment: str, student: str) -> None:
+        self._gradebook = gradebook
+        self._key = (notebook, assignment, student)
+        submitted = gradebook.find_submission_notebook(notebook, assignment, student)
+        self._grades = self._by_name(submitted.grades, GradeCell)
+        self._comments = self._by_name(submitted.comments, SolutionCell)
+        self.db = _FlushAtTheEnd(gradebook.db)
+
+    @staticmethod
+    def _by_name(rows: Any, first: type) -> dict:
+        found: dict = {}
+        for row in rows:
+            if row.cell.name not in found or isinstance(row.cell, first):
+                found[row.cell.name] = row
+        return found
+
+    def find_grade(self, cell: str, notebook: str, assignment: str, student: str) -> Any:
+        if (notebook, assignment, student) != self._key:
+            return self._gradebook.find_grade(cell, notebook, assignment, student)
+        if cell not in self._grades:
+            raise MissingEntry()
+        return self._grades[cell]
+
+    def find_comment(self, cell: str, notebook: str, assignment: str, student: str) -> Any:
+        if (notebook, assignment, student) != self._key:
+            return self._gradebook.find_comment(cell, notebook, assignment, student)
+        if cell not in self._comments:
+            raise MissingEntry()
+        return self._comments[cell]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gradebook, name)
+
+
 class RunSaveAutoGrades(OnRunGradebook, SaveAutoGrades):
-    """nbgrader's SaveAutoGrades, on the run's gradebook (its scoring and comments are inherited)."""
+    """nbgrader's SaveAutoGrades, on the run's gradebook (its scoring and comments are inherited).
+
+    Its rows are read once per notebook (SubmittedRows) and its changes committed once, after the
+    notebook: in a run the session's commits only flush into the batch's transaction (record.py), so
+    the gradebook ends the same.
+    """
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         self.notebook_id = resources["nbgrader"]["notebook"]
         self.assignment_id = resources["nbgrader"]["assignment"]
         self.student_id = resources["nbgrader"]["student"]
         self.db_url = resources["nbgrader"]["db_url"]
-        self.gradebook = self.run_gradebook
-        return NbGraderPreprocessor.preprocess(self, nb, resources)
+        self.gradebook = SubmittedRows(self.run_gradebook, self.notebook_id, self.assignment_id, self.student_id)
+        nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+        self.run_gradebook.db.commit()
+        return nb, resources
 
 
 class RunAssignLatePenalties(OnRunGradebook, AssignLatePenalties):

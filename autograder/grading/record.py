@@ -118,6 +118,9 @@ class Recorder:
     def _exporter(self, preprocessors: list) -> NotebookExporter:
         # As nbgrader: an exporter given only a parent would start from its default configuration.
         exporter = NotebookExporter(parent=self.converter, config=self.converter.config)
+        # nbconvert's documented option: the notebook is validated once, after the last preprocessor (and
+        # again when written), instead of after each of them. A preprocessor that broke it still fails the copy.
+        exporter.optimistic_validation = True
         for item in preprocessors:
             step = with_run_gradebook(item)(parent=exporter)
             exporter.register_preprocessor(step)  # as nbgrader: enabled as configured
