@@ -11,10 +11,10 @@ Two kinds of class of ex01:
   others with a different combination of typical wrong answers (tests/mutants/ex01.py).
 
 It grades them with stock nbgrader (serial, one kernel per submission, no sandbox) and with
-the course's pipeline (sandbox on, the whole command: start-up included), checks that both
-give the same scores, and prints the ratio, copies per second, the CPU per copy (every process
-of the run) against the floor (CPU time of only executing the cells in an already-warm
-process), the share of each stage of the run, the peak memory of each kind of process and
+the course's pipeline (sandbox on, the whole command: start-up and class report included),
+checks that both give the same scores, and prints the ratio, copies per second, the CPU per
+copy (the whole machine's busy time during the command, and what per-process accounting sees)
+against the floor (CPU time of only executing the cells in an already-warm process), the share of each stage of the run, the peak memory of each kind of process and
 the memory of the main process along the run. ``--scheduler N`` runs the copies on a local
 Dask cluster of N worker processes instead.
 """
@@ -205,7 +205,7 @@ def progress(student, assignment):
 threading.Thread(target=sample, daemon=True).start()
 started = time.perf_counter()
 extra = {{"scheduler": {scheduler!r}}} if {scheduler!r} else {{}}
-result = run(Path({submissions!r}), Path({out!r}), report=False, workers={workers}, on_progress=progress, **extra)
+result = run(Path({submissions!r}), Path({out!r}), workers={workers}, on_progress=progress, **extra)
 seconds = time.perf_counter() - started
 stop.set()
 for child in me.children():  # the warm server is never waited for: count it while it lives
@@ -223,21 +223,38 @@ print(json.dumps({{"seconds": seconds, "scores": {{o.student_id: o.score for o i
 """
 
 
+def machine_cpu() -> float | None:
+    """CPU seconds the whole machine has been busy since it started (every core, every process, the kernel)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait (guest time is already in user)
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def ours(submissions: Path, work: Path, n: int, workers: int | None, scheduler: str | None = None,
          name: str = "ours", code: Path = REPO) -> dict:
-    """The course's pipeline, sandbox on (collect, autograde, feedback, exports; no report), with memory samples.
+    """The course's pipeline, sandbox on, as ``python -m autograder grade`` runs it (collect, autograde,
+    feedback, exports, class report), with memory samples.
 
-    ``seconds`` is the whole command as a user runs it: the interpreter's start and imports included.
+    ``seconds`` is the whole command as a user runs it: the interpreter's start and imports included,
+    up to the end of every process holding its output. ``machine_cpu`` is the CPU the whole machine
+    spent meanwhile: it also counts what per-process accounting misses (processes ended without being
+    waited for, the kernel's own work), and whatever else runs on the machine.
     """
     script = OURS.format(repo=str(code), submissions=str(submissions), out=str(work / name), n=n, workers=workers,
                          scheduler=scheduler)
+    busy = machine_cpu()
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(code)})
+    ended = machine_cpu()
     if done.returncode != 0:
         raise SystemExit(f"La correction mesurée a échoué (code {done.returncode}) :\n{done.stderr[-3000:]}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     measured["command_seconds"] = time.perf_counter() - started
+    measured["machine_cpu"] = ended - busy if busy is not None and ended is not None else None
     return measured
 
 
@@ -277,9 +294,16 @@ def describe(measured: dict, n: int, floor_per_copy: float | None) -> str:
     seconds = measured["command_seconds"]
     stages = measured["stages"]
     total = sum(stages.values()) or 1.0
-    cpu = measured.get("cpu", 0.0) / n
-    line = (f"{seconds:8.1f} s  {n / seconds:6.2f} rendus/s  CPU {cpu * 1000:.0f} ms/rendu"
-            + (f" ({cpu / floor_per_copy:.1f} × le plancher)" if floor_per_copy else ""))
+    tracked = measured.get("cpu", 0.0) / n
+    machine = measured.get("machine_cpu")
+    cpu = machine / n if machine is not None else tracked
+    line = f"{seconds:8.1f} s  {n / seconds:6.2f} rendus/s  CPU {cpu * 1000:.0f} ms/rendu"
+    if machine is not None:
+        line += f" (toute la machine\u00a0; processus suivis\u00a0: {tracked * 1000:.0f} ms)"
+    else:
+        line += " (processus suivis)"
+    if floor_per_copy:
+        line += f", {cpu / floor_per_copy:.1f} × le plancher"
     # Before the run: the interpreter's start and the imports; after it: the end of the process (its
     # helper processes stopped, its threads joined).
     start = measured["process_seconds"] - measured["seconds"]
