@@ -48,14 +48,14 @@ def _error(exc: BaseException) -> dict:
     return {"ename": type(exc).__name__[:100], "evalue": str(exc)[:2000]}
 
 
-def new_shell():
+def new_shell(ipython_dir: str | None = None):
     """IPython's shell, as in a kernel, without history (no database, no thread that fork would lose)."""
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
     config = Config()
     config.HistoryManager.enabled = False
-    return InteractiveShell.instance(colors="NoColor", config=config)
+    return InteractiveShell.instance(colors="NoColor", config=config, ipython_dir=ipython_dir)
 
 
 def prepare_shell() -> None:
@@ -67,10 +67,19 @@ def prepare_shell() -> None:
     them back in the student's process, as the shell's constructor would have.
     """
     import builtins
+    import shutil
+    import tempfile
 
     saved_main = sys.modules.get("__main__")
     saved_builtins = {name: builtins.__dict__[name] for name in ("__IPYTHON__", "display") if name in builtins.__dict__}
-    new_shell()
+    # Its profile folder in a private temporary folder of /tmp, removed at once: never in the grader's
+    # home (a grader run as root would leave a ~/.ipython its owner can no longer write to). The
+    # student's process makes the folder again in the sandbox's own /tmp.
+    ipython_dir = tempfile.mkdtemp(prefix="ipython-", dir="/tmp")
+    try:
+        new_shell(ipython_dir)
+    finally:
+        shutil.rmtree(ipython_dir, ignore_errors=True)
     if saved_main is not None:
         sys.modules["__main__"] = saved_main
     for name in ("__IPYTHON__", "display"):
@@ -88,6 +97,10 @@ def _shell():
     if not InteractiveShell.initialized():
         return new_shell()
     shell = InteractiveShell.instance()
+    try:
+        os.makedirs(shell.profile_dir.location, exist_ok=True)
+    except OSError:
+        pass
     shell.init_sys_modules()
     shell.init_builtins()
     shell.init_prompts()
