@@ -17,6 +17,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # Build matplotlib's font cache now: on a fresh machine the first import in a
     # kernel would print "Matplotlib is building the font cache" to stderr.
     import matplotlib.font_manager  # noqa: F401
+    import os
+
+    from autograder.execution import sandbox
+
+    # One block of sandbox uids for the session, claimed here and given to every grading it starts (in this
+    # process or in a command it runs): the session's gradings run one after the other, and another
+    # session (the other group of make test) claims another block, so both may grade at the same time.
+    os.environ[sandbox.UID_BLOCK_ENV] = str(sandbox.claim_uid_block(inherited=False))
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -23,7 +23,14 @@ from nbgrader.api import Gradebook
 from autograder.course import REPO_ROOT
 from coursetools.demo import DEMO_ASSIGNMENT, demo_files
 from autograder.grading.pipeline import run
-from autograder.execution.sandbox import fast_path_available, sandbox_uids
+from autograder.execution.sandbox import (
+    SLOT_UID_BASE,
+    UID_BLOCK_ENV,
+    UID_BLOCK_SIZE,
+    UID_BLOCKS,
+    fast_path_available,
+    sandbox_uids,
+)
 
 from .conftest import tree_digest
 
@@ -746,3 +753,29 @@ def test_when_the_sandbox_has_no_pid_namespace_then_the_process_detectors_see_th
 
 #: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
+
+
+@pytest.mark.skipif(not fast_path_available(), reason="the fast path (namespaces made by the grader) needs root")
+def test_the_students_code_runs_as_its_slots_uid_then_after_a_crash_as_its_blocks_last_uid(tmp_path):
+    """The uids come from the run's own block (sandbox.claim_uid_block): never another run's, never nobody."""
+    cells = [{"cell_type": "code", "source": source, "student": True, "test": False, "instructor": False}
+             for source in ("import os\nprint('UID', os.getuid(), os.getgid())",
+                            "import ctypes\nctypes.string_at(0)  # the process dies (SIGSEGV)",
+                            "import os\nprint('UID', os.getuid(), os.getgid())")]
+    # The last block, as a run gets it when the others are taken (the session's own is usually the first).
+    block = UID_BLOCKS - 1
+    script = (
+        "import sys\n"
+        "from autograder.execution import sandbox, tester\n"
+        "parameters = tester.RunParameters(cell_timeout=60, slot=2, uid_base=sandbox.uid_base())\n"
+        "print(tester.run_cells(sys.stdin.read(), 'uid', parameters))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(cells), capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, env={**os.environ, UID_BLOCK_ENV: str(block)})
+    outputs = json.loads(done.stdout.strip().splitlines()[-1])["outputs"]
+    base = SLOT_UID_BASE + UID_BLOCK_SIZE * block
+    assert outputs[0] == [{"output_type": "stream", "name": "stdout", "text": f"UID {base + 2} {base + 2}\n"}]
+    assert outputs[1] and outputs[1][-1]["output_type"] == "error"
+    fresh = base + UID_BLOCK_SIZE - 1
+    assert sandbox_uids(3, base) == {base, base + 1, base + 2, fresh}
+    assert outputs[2] == [{"output_type": "stream", "name": "stdout", "text": f"UID {fresh} {fresh}\n"}]

@@ -19,7 +19,6 @@ its workers as daemonic processes).
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from pathlib import Path
 from concurrent.futures import Future
@@ -27,7 +26,7 @@ from typing import Any
 
 import autograder
 
-#: The uids of a worker's sandboxes: a block per worker process (by pid), a uid per task slot.
+#: Task slots of a worker process: each runs as a uid of the block of sandbox uids the process claims.
 _SLOTS_PER_WORKER = 16
 
 
@@ -77,18 +76,23 @@ def run_remote(roles_json: str, student: str, parameters: Any, timeout: float) -
 
     from autograder.execution.execute import execute
 
+    from autograder.execution import sandbox
+
     global _LOCAL_SLOTS
     if _LOCAL_SLOTS is None:
         with _SLOTS_LOCK:
             if _LOCAL_SLOTS is None:
+                # A block of its own, even when the worker was started by a grading process that holds one
+                # (a local cluster): the workers run copies at the same time as each other.
+                sandbox.claim_uid_block(inherited=False)
                 slots: queue.Queue[int] = queue.Queue()
-                base = _SLOTS_PER_WORKER * (1 + os.getpid() % 2000)
                 for index in range(_SLOTS_PER_WORKER):
-                    slots.put(base + index)
+                    slots.put(index)
                 _LOCAL_SLOTS = slots
     slot = _LOCAL_SLOTS.get()
     try:
-        return execute(roles_json, student, dataclasses.replace(parameters, slot=slot), timeout)
+        parameters = dataclasses.replace(parameters, slot=slot, uid_base=sandbox.uid_base())
+        return execute(roles_json, student, parameters, timeout)
     finally:
         _LOCAL_SLOTS.put(slot)
 

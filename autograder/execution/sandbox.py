@@ -65,8 +65,10 @@ def _python_paths() -> list[str]:
     return sorted(p for p in paths if p and os.path.isdir(p))
 
 
-def command(python: str | None = None, fds: tuple[int, int] = (3, 4)) -> list[str]:
-    """The command line that starts the runner in the sandbox, reading on ``fds[0]``, writing on ``fds[1]``."""
+def command(python: str | None = None, fds: tuple[int, int] = (3, 4), uid: int = NOBODY) -> list[str]:
+    """The command line that starts the runner in the sandbox, reading on ``fds[0]``, writing on ``fds[1]``.
+
+    As root, the student's code runs as ``uid`` (the fresh interpreter's uid of the run's block)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(
@@ -108,9 +110,9 @@ def command(python: str | None = None, fds: tuple[int, int] = (3, 4)) -> list[st
                 args += ["--perms", "0755", "--dir", str(parent)]
         args += ["--ro-bind", path, path]
     if os.geteuid() == 0:
-        # bubblewrap runs as root to set the sandbox up; the student's code runs as nobody,
+        # bubblewrap runs as root to set the sandbox up; the student's code runs as ``uid``,
         # with no capability and no way to gain one.
-        inner = [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+        inner = [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
                  "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
     else:
         args += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
@@ -120,11 +122,12 @@ def command(python: str | None = None, fds: tuple[int, int] = (3, 4)) -> list[st
     return args + ["--", *inner, python, "-I", "-c", f"from autograder.execution.runner import main; main({fds[0]}, {fds[1]})"]
 
 
-def start(limits: Limits = Limits()) -> tuple[subprocess.Popen, int, int]:
-    """Start a sandboxed runner; return (process, fd to write requests, fd to read answers)."""
+def start(limits: Limits = Limits(), uid: int = NOBODY) -> tuple[subprocess.Popen, int, int]:
+    """Start a sandboxed runner (a fresh interpreter, run as ``uid`` when root); return (process, fd to write
+    requests, fd to read answers)."""
     to_runner_r, to_runner_w = os.pipe()
     from_runner_r, from_runner_w = os.pipe()
-    argv = _limits_prefix(limits) + command(fds=(to_runner_r, from_runner_w))
+    argv = _limits_prefix(limits) + command(fds=(to_runner_r, from_runner_w), uid=uid)
     process = subprocess.Popen(
         argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         pass_fds=(to_runner_r, from_runner_w), close_fds=True, start_new_session=True,
@@ -160,20 +163,92 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = (
 )
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
-#: First uid of the grading slots: two submissions graded at the same time never share a uid.
+#: The sandboxes' uids, as root: blocks of UID_BLOCK_SIZE uids from SLOT_UID_BASE. A grading run (or a
+#: Dask worker process) claims a block of its own for its whole life: two runs on the same machine at the
+#: same time never share a uid, so that a student's code can neither signal nor trace another run's
+#: processes. In a block, slot n (a copy graded at the same time as others) runs as base + n, and the
+#: fresh interpreter that follows a crash (bubblewrap) as base + UID_BLOCK_SIZE - 1.
 SLOT_UID_BASE = 61000
+UID_BLOCK_SIZE = 64
+UID_BLOCKS = 32
+#: Slots a block holds (its last uid is the fresh interpreter's).
+MAX_SLOTS = UID_BLOCK_SIZE - 1
+#: The block claimed by a parent process for this whole process tree (a test session, say): its
+#: children use it without claiming one (they run while the parent waits for them).
+UID_BLOCK_ENV = "AUTOGRADER_UID_BLOCK"
+#: Where the claims are held: a lock file per block, locked for the claiming process's life.
+CLAIMS = Path("/run/autograder-sandbox")
+
+_CLAIMED: dict[str, int] = {}  # "block" -> index of the block this process holds or was given
+_CLAIM_FILES: list[int] = []  # descriptors of the held locks (kept open: the lock lives with them)
 
 
-def sandbox_uids(workers: int) -> set[int]:
+def _claims_folder() -> Path:
+    folder = CLAIMS if os.access(CLAIMS.parent, os.W_OK) else Path("/var/lock/autograder-sandbox")
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not os.path.isdir(folder) or os.path.islink(folder) or info.st_uid != 0 or info.st_mode & 0o022:
+        raise SandboxUnavailable(f"le dossier des identifiants du bac à sable « {folder} » n'est pas sûr "
+                                 "(il doit appartenir à root, sans droit d'écriture pour les autres).")
+    return folder
+
+
+def claim_uid_block(inherited: bool = True) -> int:
+    """The index of this process's block of sandbox uids: given by a parent (``inherited``) or claimed now.
+
+    A claimed block stays this process's until it ends (an exclusive lock on its file); the first free
+    block is taken. Without root the uids do not matter (a user namespace maps them to the grader's own):
+    block 0, nothing claimed.
+    """
+    if "block" in _CLAIMED:
+        return _CLAIMED["block"]
+    given = os.environ.get(UID_BLOCK_ENV, "") if inherited else ""
+    if given.isdigit() and int(given) < UID_BLOCKS:
+        _CLAIMED["block"] = int(given)
+        return _CLAIMED["block"]
+    if os.geteuid() != 0:
+        _CLAIMED["block"] = 0
+        return 0
+    import fcntl
+
+    folder = _claims_folder()
+    for index in range(UID_BLOCKS):
+        fd = os.open(folder / f"bloc-{index}.verrou", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        _CLAIM_FILES.append(fd)
+        _CLAIMED["block"] = index
+        return index
+    raise SandboxUnavailable(
+        f"les {UID_BLOCKS} blocs d'identifiants du bac à sable sont tous pris par d'autres corrections en cours "
+        "sur cette machine : attendez la fin de l'une d'elles."
+    )
+
+
+def uid_base(inherited: bool = True) -> int:
+    """The first uid of this process's block (claimed at the first call)."""
+    return SLOT_UID_BASE + UID_BLOCK_SIZE * claim_uid_block(inherited)
+
+
+def fresh_interpreter_uid(base: int) -> int:
+    """The uid of the fresh interpreter (bubblewrap) that follows a crash, in the block starting at ``base``."""
+    return base + UID_BLOCK_SIZE - 1
+
+
+def sandbox_uids(workers: int, base: int | None = None) -> set[int]:
     """Host uids of the student's processes in a run of ``workers`` submissions at a time.
 
-    As root: ``SLOT_UID_BASE + slot`` on the fast path (one uid per slot) and nobody for a
-    fresh interpreter (bubblewrap then setpriv, after a cell killed its process). Otherwise
-    bubblewrap maps nobody onto the grader's own uid (a user namespace): seen from the host,
-    the student's processes then share the grader's uid.
+    As root: the run's block (``base``, by default this process's): one uid per slot on the fast path,
+    and the block's last uid for a fresh interpreter (bubblewrap then setpriv, after a cell killed its
+    process). Otherwise bubblewrap maps its user onto the grader's own uid (a user namespace): seen from
+    the host, the student's processes then share the grader's uid.
     """
     if os.geteuid() == 0:
-        return {SLOT_UID_BASE + slot for slot in range(workers)} | {NOBODY}
+        base = uid_base() if base is None else base
+        return {base + slot for slot in range(min(workers, MAX_SLOTS))} | {fresh_interpreter_uid(base)}
     return {os.geteuid()}
 
 
@@ -265,8 +340,8 @@ def _enter_sandbox(read_fd: int, write_fd: int, limits: Limits, uid: int) -> Non
     })
 
 
-def fork_runner(limits: Limits = Limits(), slot: int = 0) -> tuple[int, int, int]:
-    """Fork this (warm) process into a fresh sandbox running the runner.
+def fork_runner(limits: Limits, uid: int) -> tuple[int, int, int]:
+    """Fork this (warm) process into a fresh sandbox running the runner as ``uid``.
 
     Returns (pid to kill at the end, fd to write requests, fd to read answers). The caller
     must not hold any secret in memory yet: the forked process starts with a copy of it.
@@ -300,7 +375,7 @@ def fork_runner(limits: Limits = Limits(), slot: int = 0) -> tuple[int, int, int
             # and with it the whole sandbox: it is the first process of its PID namespace. (If that
             # process ended before this line, the runner reads the end of its requests and stops.)
             libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
-            _enter_sandbox(to_runner_r, from_runner_w, limits, SLOT_UID_BASE + slot)
+            _enter_sandbox(to_runner_r, from_runner_w, limits, uid)
             from autograder.execution.runner import main
 
             main()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,13 @@ START_TIMEOUT = 60.0
 
 @dataclass
 class RunParameters:
-    """How a submission runs: the time a cell may take, the sandbox's limits, the grading slot."""
+    """How a submission runs: the time a cell may take, the sandbox's limits, the grading slot and its uids."""
 
     cell_timeout: float = 120.0
     limits: sandbox.Limits = sandbox.Limits()
     slot: int = 0  # grading slot: submissions graded at the same time use different slots
+    #: First uid of the run's block (sandbox.claim_uid_block), claimed by the process that makes the parameters.
+    uid_base: int = field(default_factory=sandbox.uid_base)
 
 
 # Exceptions raised in the student's process come back as their name and message.
@@ -64,10 +66,11 @@ class StudentProcess:
         self.settings = settings
         if sandbox.fast_path_available() and not fresh:
             # This process is warm (TensorFlow imported) and holds no secret yet: fork it into a sandbox.
-            self.pid, self.write_fd, self.read_fd = sandbox.fork_runner(settings.limits, settings.slot)
+            self.pid, self.write_fd, self.read_fd = sandbox.fork_runner(settings.limits, settings.uid_base + settings.slot)
             self.process = None
         else:
-            self.process, self.write_fd, self.read_fd = sandbox.start(settings.limits)
+            uid = sandbox.fresh_interpreter_uid(settings.uid_base)
+            self.process, self.write_fd, self.read_fd = sandbox.start(settings.limits, uid)
             self.pid = self.process.pid
         self.counter = 0
         self.gone: str | None = None

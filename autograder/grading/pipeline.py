@@ -130,6 +130,7 @@ def open_backend(options: Options):
     from autograder.execution.forkserver import warm_up
 
     try:
+        sandbox.claim_uid_block()  # this run's own uids, for its whole life
         sandbox.check()
     except sandbox.SandboxUnavailable as exc:
         raise GradingError(
