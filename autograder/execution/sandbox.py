@@ -188,7 +188,7 @@ def _claims_folder() -> Path:
     folder.mkdir(mode=0o700, exist_ok=True)
     info = os.lstat(folder)
     if not os.path.isdir(folder) or os.path.islink(folder) or info.st_uid != 0 or info.st_mode & 0o022:
-        raise SandboxUnavailable(f"le dossier des identifiants du bac à sable « {folder} » n'est pas sûr "
+        raise SandboxUnavailable(f"le dossier des identifiants du bac à sable « {folder} » n'est pas sûr "
                                  "(il doit appartenir à root, sans droit d'écriture pour les autres).")
     return folder
 
@@ -224,7 +224,7 @@ def claim_uid_block(inherited: bool = True) -> int:
         return index
     raise SandboxUnavailable(
         f"les {UID_BLOCKS} blocs d'identifiants du bac à sable sont tous pris par d'autres corrections en cours "
-        "sur cette machine : attendez la fin de l'une d'elles."
+        "sur cette machine : attendez la fin de l'une d'elles."
     )
 
 
