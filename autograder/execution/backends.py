@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
 from autograder.execution import sandbox
-from autograder.execution.execute import Execution, execute
+from autograder.execution.execute import Execution, execute, stop_test_processes
 from autograder.execution.student_process import RunParameters
 
 #: Jobs kept in flight per slot of the backend.
@@ -83,6 +83,7 @@ class LocalBackend:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        stop_test_processes()
 
 
 def run_jobs(jobs: Iterable[Job], prepare: Prepare, backend: Backend, parameters: RunParameters,

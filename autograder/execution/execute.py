@@ -1,8 +1,11 @@
-"""Run one rebuilt notebook in a fresh test process and sandbox, and tell faults from the student's doing.
+"""Run one rebuilt notebook in a test process and a fresh sandbox, and tell faults from the student's doing.
 
-A fresh test process, forked from the warm server (multiprocessing's forkserver, see
-forkserver.py), starts the student's process in the sandbox, executes the answer cells there
-and runs the test cells itself (tester.py). Its outputs come back as plain JSON.
+A test process, forked from the warm server (multiprocessing's forkserver, see forkserver.py),
+grades the copies of one grading slot one after the other (tester.serve_many): for each, a new
+student's process is forked into the sandbox by the test process's spawner (a copy of it made
+before it received any test, see spawner.py); the answer cells run there, the test cells in the
+test process. Its outputs come back as plain JSON. A test process that failed in any way is
+replaced; each is replaced after COPIES_PER_TEST_PROCESS copies.
 
 Faults are told apart from the student's doing: a sandbox that cannot start, a test process that
 dies or answers nonsense are grading failures (no grade is recorded; the copy is graded again at
@@ -14,8 +17,10 @@ This module never imports nbgrader: Dask workers and the warm server's children 
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
+import threading
 
 from autograder.execution import tester
 from autograder.execution.forkserver import context
@@ -41,36 +46,95 @@ class Execution:
     deaths: list = dataclasses.field(default_factory=list)
 
 
+#: Copies a test process grades before it is replaced (what it keeps between copies stays bounded).
+COPIES_PER_TEST_PROCESS = 100
+
+
+class TestProcess:
+    """A test process of the warm server, grading one copy after another (tester.serve_many)."""
+
+    def __init__(self) -> None:
+        server = context()
+        self.connection, theirs = server.Pipe(duplex=True)
+        self.process = server.Process(target=tester.serve_many, args=(theirs,))
+        self.process.start()
+        theirs.close()
+        self.copies = 0
+
+    def stop(self) -> None:
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(10)
+
+
+_IDLE: dict[tuple[int, int], TestProcess] = {}  # (first uid of the block, slot) -> its test process
+_IDLE_LOCK = threading.Lock()
+
+
+def _take(parameters: RunParameters) -> TestProcess:
+    with _IDLE_LOCK:
+        process = _IDLE.pop((parameters.uid_base, parameters.slot), None)
+    return process if process is not None else TestProcess()
+
+
+def _give_back(parameters: RunParameters, process: TestProcess) -> None:
+    if process.copies >= COPIES_PER_TEST_PROCESS:
+        process.stop()
+        return
+    with _IDLE_LOCK:
+        previous = _IDLE.pop((parameters.uid_base, parameters.slot), None)
+        _IDLE[(parameters.uid_base, parameters.slot)] = process
+    if previous is not None:
+        previous.stop()
+
+
+def stop_test_processes() -> None:
+    """End the idle test processes of this process (at the end of a run)."""
+    with _IDLE_LOCK:
+        processes = list(_IDLE.values())
+        _IDLE.clear()
+    for process in processes:
+        process.stop()
+
+
+atexit.register(stop_test_processes)
+
+
 def run_sandboxed(roles_json: str, student: str, parameters: RunParameters, timeout: float) -> Execution:
-    """Execute one rebuilt notebook once, in a fresh test process and sandbox."""
-    server = context()
+    """Execute one rebuilt notebook once: in the slot's test process, with a fresh sandbox."""
     try:
-        receiver, sender = server.Pipe(duplex=True)
-        process = server.Process(target=tester.serve_one, args=(sender, student, parameters))
-        process.start()
+        process = _take(parameters)
     except Exception as exc:  # noqa: BLE001 - the warm server itself is gone or cannot fork
-        return Execution(None, f"le processus de correction n'a pas démarré ({type(exc).__name__} : {exc}).", True)
-    sender.close()
+        return Execution(None, f"le processus de correction n'a pas démarré ({type(exc).__name__} : {exc}).", True)
+    sound = False  # only a test process that answered properly grades the next copy
     try:
-        receiver.send_bytes(roles_json.encode("utf-8"))
-        if not receiver.poll(timeout):
-            return Execution([], f"délai total dépassé ({timeout:.0f} s) : la correction de ce rendu a été arrêtée.")
-        data = json.loads(receiver.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
-    except (EOFError, OSError, ValueError) as exc:
-        return Execution(None, f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__}).", True)
+        try:
+            process.connection.send((roles_json, student, parameters))
+            if not process.connection.poll(timeout):
+                return Execution([], f"délai total dépassé ({timeout:.0f} s) : la correction de ce rendu a été arrêtée.")
+            data = json.loads(process.connection.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
+        except (EOFError, OSError, ValueError) as exc:
+            return Execution(None, f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__}).",
+                             True)
+        cells = json.loads(roles_json)
+        if isinstance(data, dict) and "failure" in data:
+            return Execution(None, str(data.get("failure") or "échec inconnu")[:500], True)
+        outputs = data.get("outputs") if isinstance(data, dict) else None
+        deaths = data.get("deaths") if isinstance(data, dict) else None
+        if not isinstance(outputs, list) or len(outputs) != len(cells) or not isinstance(deaths, list):
+            return Execution(None, "résultat incomplet du processus de correction.", True)
+        sound = True
+        process.copies += 1
+        return Execution(outputs, None, False, deaths)
     finally:
-        receiver.close()
-        if process.is_alive():
-            process.kill()
-        process.join(10)
-    cells = json.loads(roles_json)
-    if isinstance(data, dict) and "failure" in data:
-        return Execution(None, str(data.get("failure") or "échec inconnu")[:500], True)
-    outputs = data.get("outputs") if isinstance(data, dict) else None
-    deaths = data.get("deaths") if isinstance(data, dict) else None
-    if not isinstance(outputs, list) or len(outputs) != len(cells) or not isinstance(deaths, list):
-        return Execution(None, "résultat incomplet du processus de correction.", True)
-    return Execution(outputs, None, False, deaths)
+        if sound:
+            _give_back(parameters, process)
+        else:
+            process.stop()
 
 
 DIFFERENT_DEATHS = (

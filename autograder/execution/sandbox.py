@@ -265,6 +265,11 @@ def name_process(name: str) -> None:
         pass
 
 
+def die_with_parent() -> None:
+    """Have the kernel kill this process when its parent ends."""
+    _libc()[1].prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+
+
 def _libc():
     import ctypes
 
@@ -317,14 +322,16 @@ def _enter_sandbox(read_fd: int, write_fd: int, limits: Limits, uid: int) -> Non
     os.chroot(root)
     os.chdir("/tmp")
     libc.sethostname(b"sandbox", 7)
-    # Descriptors: the protocol on 3 and 4, /dev/null for the rest.
-    os.dup2(read_fd, 10)
-    os.dup2(write_fd, 11)
+    # Descriptors: the protocol on 3 and 4, /dev/null for the rest. The pipe ends are first copied to free
+    # numbers above every descriptor in use (fixed numbers could be one of the two ends themselves).
+    import fcntl
+
+    read_fd, write_fd = fcntl.fcntl(read_fd, fcntl.F_DUPFD, 64), fcntl.fcntl(write_fd, fcntl.F_DUPFD, 64)
     null = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    os.dup2(10, 3)
-    os.dup2(11, 4)
+    os.dup2(read_fd, 3)
+    os.dup2(write_fd, 4)
     os.closerange(5, 65536)
     _set_limits(limits)
     os.setgroups([])

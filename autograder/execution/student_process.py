@@ -62,9 +62,14 @@ def _rebuild_error(error: dict) -> Exception:
 class StudentProcess:
     """The test process's end of the student's sandboxed process (runner.py runs at the other end)."""
 
-    def __init__(self, settings: RunParameters, fresh: bool = False) -> None:
+    def __init__(self, settings: RunParameters, fresh: bool = False, forked: tuple[int, int, int] | None = None) -> None:
+        """Start the student's process: ``forked`` (pid, fd to write, fd to read) when a spawner already
+        forked it (spawner.py), else a fork of this process or, if ``fresh``, a new interpreter."""
         self.settings = settings
-        if sandbox.fast_path_available() and not fresh:
+        if forked is not None:
+            self.pid, self.write_fd, self.read_fd = forked
+            self.process = None
+        elif sandbox.fast_path_available() and not fresh:
             # This process is warm (TensorFlow imported) and holds no secret yet: fork it into a sandbox.
             self.pid, self.write_fd, self.read_fd = sandbox.fork_runner(settings.limits, settings.uid_base + settings.slot)
             self.process = None
@@ -157,7 +162,7 @@ class StudentProcess:
             if self.process is not None:
                 self.process.wait(timeout=10)
             else:
-                os.waitpid(self.pid, 0)
+                os.waitpid(self.pid, 0)  # not our child when a spawner forked it: the spawner reaps it
         except Exception:  # noqa: BLE001
             pass
 

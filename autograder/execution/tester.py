@@ -1,8 +1,8 @@
-"""The pristine test process: runs the test cells, outside the student's process.
+"""The test process: runs the test cells, outside the student's process.
 
-For one submission it starts the student's process in the sandbox (runner.py),
-sends it the answer cells to execute, and runs every test cell here, in a
-fresh namespace holding the instructor's set-up. A test cell reaches the
+For each submission it starts a new student's process in the sandbox (runner.py,
+forked by the spawner: spawner.py), sends it the answer cells to execute, and
+runs every test cell here, in a fresh namespace holding the instructor's set-up. A test cell reaches the
 student's functions through proxies: each call sends plain data to the
 student's process and gets plain data back. No student object, hidden test or
 expected value ever crosses the boundary the wrong way.
@@ -199,19 +199,41 @@ def _run_test(cell: dict, index: int, namespace: dict, runner: StudentProcess) -
     return result
 
 
-def serve_one(connection, student_id: str, settings: RunParameters) -> None:
-    """Entry point of a test process forked from the warm server: one submission, then exit."""
+def serve_many(connection) -> None:
+    """Entry point of a test process that grades one copy after another (execute.TestProcess).
+
+    Its spawner is forked first, while this process holds no test (spawner.py): every student's
+    process comes from it. Each request is (cells JSON, student id, RunParameters); each answer the
+    JSON of ``run_cells``, or ``{"failure": reason}``. What a copy leaves behind in this process is
+    reset before the next: the test cells' namespace is new for each copy, and so is the check
+    library's memory of the last function called (checks.LAST_CALLED).
+    """
+    from autograder.execution.spawner import Spawner, SpawnerGone
+
+    sandbox.name_process("ag-test")
+    preload()
+    spawner = Spawner()
     try:
-        sandbox.name_process("ag-test")
-        preload()
-        runner = start_runner(settings)  # forked before the cells (hidden tests) arrive
-        cells_json = connection.recv_bytes().decode("utf-8")
-        connection.send_bytes(run_cells(cells_json, student_id, settings, runner).encode("utf-8"))
-    except InfrastructureFailure as exc:
-        connection.send_bytes(json.dumps({"failure": str(exc)}).encode("utf-8"))
-    except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
-        connection.send_bytes(json.dumps({"failure": f"{type(exc).__name__} : {exc}"}).encode("utf-8"))
+        while True:
+            try:
+                cells_json, student_id, settings = connection.recv()
+            except (EOFError, OSError):
+                return
+            checks.LAST_CALLED.clear()
+            try:
+                try:
+                    forked = spawner.fork_student(settings.limits, settings.uid_base + settings.slot)
+                    runner: StudentProcess | str = StudentProcess(settings, forked=forked)
+                except (SpawnerGone, sandbox.SandboxUnavailable, OSError) as exc:
+                    runner = f"le bac à sable ne démarre pas ({exc})"
+                answer = run_cells(cells_json, student_id, settings, runner)
+            except InfrastructureFailure as exc:
+                answer = json.dumps({"failure": str(exc)})
+            except Exception as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
+                answer = json.dumps({"failure": f"{type(exc).__name__} : {exc}"})
+            connection.send_bytes(answer.encode("utf-8"))
     finally:
+        spawner.close()
         connection.close()
 
 
