@@ -109,13 +109,13 @@ def run_sandboxed(roles_json: str, student: str, parameters: RunParameters, time
     try:
         process = _take(parameters)
     except Exception as exc:  # noqa: BLE001 - the warm server itself is gone or cannot fork
-        return Execution(None, f"le processus de correction n'a pas démarré ({type(exc).__name__} : {exc}).", True)
+        return Execution(None, f"le processus de correction n'a pas démarré ({type(exc).__name__} : {exc}).", True)
     sound = False  # only a test process that answered properly grades the next copy
     try:
         try:
             process.connection.send((roles_json, student, parameters))
             if not process.connection.poll(timeout):
-                return Execution([], f"délai total dépassé ({timeout:.0f} s) : la correction de ce rendu a été arrêtée.")
+                return Execution([], f"délai total dépassé ({timeout:.0f} s) : la correction de ce rendu a été arrêtée.")
             data = json.loads(process.connection.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
         except (EOFError, OSError, ValueError) as exc:
             return Execution(None, f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__}).",

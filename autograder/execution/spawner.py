@@ -53,7 +53,7 @@ def _serve(channel: socket.socket) -> None:
             limits = sandbox.Limits(**asked["limits"])
             pid, write_fd, read_fd = sandbox.fork_runner(limits, int(asked["uid"]))
         except Exception as exc:  # noqa: BLE001 - the test process gets the reason, the loop goes on
-            channel.send(json.dumps({"error": f"{type(exc).__name__} : {exc}"[:500]}).encode())
+            channel.send(json.dumps({"error": f"{type(exc).__name__} : {exc}"[:500]}).encode())
             continue
         try:
             socket.send_fds(channel, [json.dumps({"pid": pid}).encode()], [write_fd, read_fd])

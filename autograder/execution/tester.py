@@ -230,7 +230,7 @@ def serve_many(connection) -> None:
             except InfrastructureFailure as exc:
                 answer = json.dumps({"failure": str(exc)})
             except Exception as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
-                answer = json.dumps({"failure": f"{type(exc).__name__} : {exc}"})
+                answer = json.dumps({"failure": f"{type(exc).__name__} : {exc}"})
             connection.send_bytes(answer.encode("utf-8"))
     finally:
         spawner.close()
