@@ -98,16 +98,16 @@ $(CHP): hub/package.json hub/package-lock.json | node-deps
 grade: $(STAMP) grade-deps
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_FLAGS)
 
-# The whole suite, in two groups run at the same time (one per core on the 2-core machines):
-# - the tests that grade in the sandbox (markers sandbox and hub: one grading run at a time, the
-#   sandbox's user ids are shared) and the browser tests, then nbval on the lessons (re-executed,
-#   their stored outputs compared, strict); its report is written to build/tests/groupe-1.log and
-#   shown at the end;
-# - everything else (unit tests, checks, mutants, French, plain nbgrader), then nbval on the
-#   instructor notebooks (executed, lax).
+# The whole suite, in two groups run at the same time (one per core on the 2-core machines); each
+# pytest session claims its own block of sandbox uids (tests/conftest.py), so both may grade:
+# - the tests that grade in the sandbox (markers sandbox and hub) but the Dask cluster's, and the
+#   browser tests, then nbval on the lessons (re-executed, their stored outputs compared, strict);
+#   its report is written to build/tests/groupe-1.log and shown at the end;
+# - everything else (unit tests, checks, mutants, French, plain nbgrader, the Dask cluster), then
+#   nbval on the instructor notebooks (executed, lax).
 # Each group lists its 15 slowest tests. `make test-unit` runs the unit tests alone (under a minute).
 TEST_LOGS := build/tests
-FIRST_GROUP := sandbox or hub or browser
+FIRST_GROUP := (sandbox or hub or browser) and not cluster
 test: $(STAMP) test-deps labextension hub-proxy
 	@mkdir -p $(TEST_LOGS)
 	@{ $(BIN)/python -m pytest tests -m "$(FIRST_GROUP)" -p no:cacheprovider --durations=15 \
