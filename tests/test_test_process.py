@@ -84,9 +84,10 @@ for obj in gc.get_objects():
 print("TESTS CACHES EN MEMOIRE", found)
 '''
 
-#: Runs tester.serve_many as the warm server's child would, grades a full copy (the process then holds
-#: hidden tests), then the memory search. ``sys.argv[1] == "sans"``: the student's process is forked from
-#: the test process itself (the defence switched off).
+#: Runs tester.serve_many as the warm server's child would, grades the copies given on its input one after
+#: the other ([cells JSON, student id] pairs) and prints the last one's answer. ``sys.argv[1]``: "avec", as
+#: in a run; "sans", the student's process forked from the test process itself (the defence switched off);
+#: "interpreteur", as without root (no fork into a sandbox: bubblewrap starts a new interpreter).
 SERVE = r'''
 import json, os, sys
 from multiprocessing import Pipe
@@ -94,6 +95,11 @@ from autograder.execution import sandbox, spawner, tester
 from autograder.execution.student_process import RunParameters
 if sys.argv[1] == "sans":
     spawner.Spawner.fork_student = lambda self, limits, uid: sandbox.fork_runner(limits, uid)
+if sys.argv[1] == "interpreteur":  # as without root: each student's process is a new interpreter (bubblewrap)
+    sandbox.fast_path_available = lambda: False
+    def no_fork(*args, **kwargs):
+        raise PermissionError(1, "unshare : Operation not permitted")  # what forking into a sandbox gives without root
+    sandbox.fork_runner = no_fork
 ours, theirs = Pipe()
 pid = os.fork()  # before the cells are read: like the warm server, the test process starts without a test
 if pid == 0:
@@ -101,9 +107,9 @@ if pid == 0:
     tester.serve_many(theirs)
     os._exit(0)
 theirs.close()
-full, search = json.loads(sys.stdin.read())
+copies = json.loads(sys.stdin.read())  # [[cells JSON, student id], ...]
 parameters = RunParameters(cell_timeout=120)
-for cells, student in ((full, "copie-complete"), (search, "fouille")):
+for cells, student in copies:
     ours.send((cells, student, parameters))
     answer = json.loads(ours.recv_bytes())
 print(json.dumps(answer))
@@ -123,7 +129,8 @@ def test_when_a_student_searches_its_memory_after_other_copies_then_no_hidden_te
     full = roles[sorted(roles)[0]]
     search = json.dumps([{"cell_type": "code", "source": MEMORY_SEARCH, "student": True, "test": False,
                           "instructor": False}])
-    done = subprocess.run([sys.executable, "-c", SERVE, defence], input=json.dumps([full, search]),
+    done = subprocess.run([sys.executable, "-c", SERVE, defence],
+                          input=json.dumps([[full, "copie-complete"], [search, "fouille"]]),
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     text = "".join(o.get("text", "") for o in json.loads(done.stdout.strip().splitlines()[-1])["outputs"][0])
@@ -132,3 +139,18 @@ def test_when_a_student_searches_its_memory_after_other_copies_then_no_hidden_te
         assert found == 0  # forked by the spawner, which never held a test
     else:
         assert found > 0  # forked from the test process: the previous copy's hidden tests are in its memory
+
+
+def test_when_each_students_process_is_a_new_interpreter_then_copies_follow_each_other_the_same_way(tmp_path):
+    """Without root there is no fork into the sandbox: bubblewrap starts each student's process afresh."""
+    import subprocess
+    import sys
+
+    roles = _real_class(tmp_path / "rendus")
+    first, second = sorted(roles)[:2]
+    alone = _grade(roles, [second])[second]
+    done = subprocess.run([sys.executable, "-c", SERVE, "interpreteur"],
+                          input=json.dumps([[roles[first], first], [roles[second], second]]),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["outputs"] == alone

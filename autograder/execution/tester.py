@@ -2,8 +2,8 @@
 
 For each submission it starts a new student's process in the sandbox (runner.py,
 forked by the spawner: spawner.py), sends it the answer cells to execute, and
-runs every test cell here, in a fresh namespace holding the instructor's set-up. A test cell reaches the
-student's functions through proxies: each call sends plain data to the
+runs every test cell here, in a fresh namespace holding the instructor's set-up.
+A test cell reaches the student's functions through proxies: each call sends plain data to the
 student's process and gets plain data back. No student object, hidden test or
 expected value ever crosses the boundary the wrong way.
 """
@@ -212,7 +212,8 @@ def serve_many(connection) -> None:
 
     sandbox.name_process("ag-test")
     preload()
-    spawner = Spawner()
+    # Without root, bubblewrap starts each student's process as a new interpreter: nothing to fork from.
+    spawner = Spawner() if sandbox.fast_path_available() else None
     try:
         while True:
             try:
@@ -222,8 +223,11 @@ def serve_many(connection) -> None:
             checks.LAST_CALLED.clear()
             try:
                 try:
-                    forked = spawner.fork_student(settings.limits, settings.uid_base + settings.slot)
-                    runner: StudentProcess | str = StudentProcess(settings, forked=forked)
+                    if spawner is None:
+                        runner: StudentProcess | str = StudentProcess(settings, fresh=True)
+                    else:
+                        forked = spawner.fork_student(settings.limits, settings.uid_base + settings.slot)
+                        runner = StudentProcess(settings, forked=forked)
                 except (SpawnerGone, sandbox.SandboxUnavailable, OSError) as exc:
                     runner = f"le bac à sable ne démarre pas ({exc})"
                 answer = run_cells(cells_json, student_id, settings, runner)
@@ -233,7 +237,8 @@ def serve_many(connection) -> None:
                 answer = json.dumps({"failure": f"{type(exc).__name__} : {exc}"})
             connection.send_bytes(answer.encode("utf-8"))
     finally:
-        spawner.close()
+        if spawner is not None:
+            spawner.close()
         connection.close()
 
 
