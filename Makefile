@@ -98,22 +98,22 @@ $(CHP): hub/package.json hub/package-lock.json | node-deps
 grade: $(STAMP) grade-deps
 	$(BIN)/python -m autograder grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_FLAGS)
 
-# The whole suite, in two groups run at the same time (one per core on the 2-core machines); each
-# pytest session claims its own block of sandbox uids (tests/conftest.py), so both may grade:
-# - the tests that grade in the sandbox (markers sandbox and hub) but the Dask cluster's, and the
-#   browser tests, then nbval on the lessons (re-executed, their stored outputs compared, strict);
-#   its report is written to build/tests/groupe-1.log and shown at the end;
+# The whole suite, in two groups run at the same time (one per core on the 2-core machines), chosen by
+# tests/conftest.py (--groupe); each pytest session claims its own block of sandbox uids, so both may grade:
+# - the tests that grade in the sandbox (markers sandbox and hub) but the Dask cluster's and a few files
+#   listed in tests/conftest.py, and the browser tests, then nbval on the lessons (re-executed, their stored
+#   outputs compared, strict); its report is written to build/tests/groupe-1.log and shown at the end;
 # - everything else (unit tests, checks, mutants, French, plain nbgrader, the Dask cluster), then
 #   nbval on the instructor notebooks (executed, lax).
+# Kernels are forked from a process that imported TensorFlow once (coursetools/warm_kernel.py).
 # Each group lists its 15 slowest tests. `make test-unit` runs the unit tests alone (under a minute).
 TEST_LOGS := build/tests
-FIRST_GROUP := (sandbox or hub or browser) and not cluster
 test: $(STAMP) test-deps labextension hub-proxy
 	@mkdir -p $(TEST_LOGS)
-	@{ $(BIN)/python -m pytest tests -m "$(FIRST_GROUP)" -p no:cacheprovider --durations=15 \
-	  && $(BIN)/python -m pytest --nbval --nbval-current-env course -p no:cacheprovider; } > $(TEST_LOGS)/groupe-1.log 2>&1 & first=$$!; \
-	$(BIN)/python -m pytest tests -m "not ($(FIRST_GROUP))" --durations=15 \
-	  && $(BIN)/python -m pytest --nbval-lax --nbval-current-env source; others=$$?; \
+	@{ $(BIN)/python -m pytest tests --groupe 1 -p no:cacheprovider --durations=15 \
+	  && $(BIN)/python -m pytest --nbval --nbval-current-env course -p coursetools.warm_kernel -p no:cacheprovider; } > $(TEST_LOGS)/groupe-1.log 2>&1 & first=$$!; \
+	$(BIN)/python -m pytest tests --groupe 2 --durations=15 \
+	  && $(BIN)/python -m pytest --nbval-lax --nbval-current-env source -p coursetools.warm_kernel; others=$$?; \
 	wait $$first; graded=$$?; \
 	echo "=== Premier groupe : correction dans le bac à sable, hub, navigateur, leçons (nbval) ==="; cat $(TEST_LOGS)/groupe-1.log; \
 	test $$others -eq 0 && test $$graded -eq 0

@@ -13,6 +13,38 @@ from autograder.course import REPO_ROOT, prepare_environment
 prepare_environment()
 
 
+#: make test runs the suite in two groups at the same time, one per core (``--groupe 1`` and ``--groupe 2``).
+#: The first: the tests that grade in the sandbox or drive a browser or the hub, but the Dask cluster's; files
+#: are moved from one group to the other below so that both take about as long.
+SECOND_GROUP_FILES = {"test_trust.py", "test_pipeline.py"}
+FIRST_GROUP_FILES = {"test_standalone.py", "test_warm_kernel.py"}
+FIRST_GROUP_MARKERS = {"sandbox", "hub", "browser"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--groupe", choices=("1", "2"), default=None,
+                     help="one of make test's two groups of tests (run at the same time)")
+
+
+def in_first_group(item: pytest.Item) -> bool:
+    if item.path.name in FIRST_GROUP_FILES or item.path.name in SECOND_GROUP_FILES:
+        return item.path.name in FIRST_GROUP_FILES
+    markers = {mark.name for mark in item.iter_markers()}
+    return bool(markers & FIRST_GROUP_MARKERS) and "cluster" not in markers
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    group = config.getoption("--groupe")
+    if group is None:
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if in_first_group(item) == (group == "1") else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Build matplotlib's font cache now: on a fresh machine the first import in a
     # kernel would print "Matplotlib is building the font cache" to stderr.
@@ -25,6 +57,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # process or in a command it runs): the session's gradings run one after the other, and another
     # session (the other group of make test) claims another block, so both may grade at the same time.
     os.environ[sandbox.UID_BLOCK_ENV] = str(sandbox.claim_uid_block(inherited=False))
+
+    # The kernels this session starts (plain nbgrader, released folders run alone, the tape's verdict…)
+    # are forked from a process that imported TensorFlow once (coursetools/warm_kernel.py). JupyterLab
+    # and the hub, other processes, start theirs as usual.
+    from coursetools.warm_kernel import use_warm_kernels
+
+    use_warm_kernels()
 
 
 def tree_digest(root: Path) -> dict[str, str]:
