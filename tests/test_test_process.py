@@ -154,3 +154,26 @@ def test_when_each_students_process_is_a_new_interpreter_then_copies_follow_each
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1])["outputs"] == alone
+
+
+def test_when_the_grading_process_ends_with_an_idle_test_process_then_it_does_not_wait_for_it():
+    """multiprocessing joins its child processes at exit: the idle test processes must be stopped before.
+
+    The process below imports the module first, as a script does, keeps one idle test process, and ends.
+    """
+    import subprocess
+    import sys
+
+    script = (
+        "from autograder.execution import execute\n"
+        "from autograder.execution.student_process import RunParameters\n"
+        "parameters = RunParameters(uid_base=61000)\n"
+        "process = execute.TestProcess()\n"
+        "execute._give_back(parameters, process)\n"
+        "print('idle', execute._IDLE[(61000, parameters.slot)].process.is_alive(), flush=True)\n"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process waited for its idle test process at exit")
+    assert done.stdout.strip() == "idle True", done.stderr[-2000:]

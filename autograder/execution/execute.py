@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import json
+import multiprocessing.util  # noqa: F401 - its exit handler first, so that ours (below) runs before it
 import threading
 
 from autograder.execution import tester
@@ -101,6 +102,9 @@ def stop_test_processes() -> None:
         process.stop()
 
 
+# At exit, multiprocessing joins every child process still running: idle test processes, waiting for
+# their next copy, would keep it waiting forever. Exit handlers run last registered first: multiprocessing's
+# is registered when multiprocessing.util is imported (above), this one after it.
 atexit.register(stop_test_processes)
 
 

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from nbformat import NotebookNode
-from nbgrader.api import GradeCell, Gradebook, MissingEntry, SolutionCell
+from nbgrader.api import BaseCell, Comment, Grade, GradeCell, Gradebook, MissingEntry, SolutionCell
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     NbGraderPreprocessor,
@@ -133,16 +133,21 @@ class SubmittedRows:
         self._gradebook = gradebook
         self._key = (notebook, assignment, student)
         submitted = gradebook.find_submission_notebook(notebook, assignment, student)
-        self._grades = self._by_name(submitted.grades, GradeCell)
-        self._comments = self._by_name(submitted.comments, SolutionCell)
+        self._grades = self._by_name(gradebook, Grade, submitted.id, GradeCell)
+        self._comments = self._by_name(gradebook, Comment, submitted.id, SolutionCell)
         self.db = _FlushAtTheEnd(gradebook.db)
 
     @staticmethod
-    def _by_name(rows: Any, first: type) -> dict:
+    def _by_name(gradebook: Gradebook, rows: type, submitted_id: str, first: type) -> dict:
+        """The notebook's rows of ``rows`` (Grade or Comment) by cell name, with each cell's name and kind
+        read in the same query (a row's ``cell``, loaded one by one, would cost a query per row)."""
+        first_kind = first.__mapper__.polymorphic_identity
         found: dict = {}
-        for row in rows:
-            if row.cell.name not in found or isinstance(row.cell, first):
-                found[row.cell.name] = row
+        query = (gradebook.db.query(rows, BaseCell.name, BaseCell.type)
+                 .join(BaseCell, rows.cell_id == BaseCell.id).filter(rows.notebook_id == submitted_id))
+        for row, name, kind in query:
+            if name not in found or kind == first_kind:
+                found[name] = row
         return found
 
     def find_grade(self, cell: str, notebook: str, assignment: str, student: str) -> Any:

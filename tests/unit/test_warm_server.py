@@ -47,3 +47,25 @@ def test_the_warm_server_shell_leaves_no_trace_of_ipython_in_the_server_then_com
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["server"] == {"display": False, "ipython": False, "main": True, "ps1": False}
     assert seen["student"] == {"ok": True, "x": ["__main__", True, True], "main": True, "profile": True}
+
+
+def test_the_warm_server_ends_without_the_shells_exit_handler_which_the_students_process_gets_back(tmp_path):
+    # The shell's exit handler collects every object of the process (about 0.25 s over TensorFlow's), in the
+    # server at the end of each grading, while the grader's output waits. Each generation-2 collection
+    # during the exit handlers (not the interpreter's own end, after them) is reported on stdout.
+    code = """
+        import atexit, gc, os
+        atexit.register(gc.callbacks.clear)  # registered first: runs after the other handlers
+        from autograder.execution import runner
+        runner.prepare_shell()
+        if os.environ.get("STUDENT") == "1":
+            runner._shell()
+        def report(phase, info):
+            if phase == "start" and info["generation"] == 2:
+                os.write(1, b"collection\\n")
+        atexit.register(gc.callbacks.append, report)  # registered last: runs first among the handlers
+    """
+    server = _run(code, tmp_path)
+    student = _run(code, tmp_path, STUDENT="1")
+    assert "collection" not in server
+    assert "collection" in student
