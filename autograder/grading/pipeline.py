@@ -182,7 +182,11 @@ def _grade_in(options: Options, backend, started: float) -> RunResult:
     prepared = Prepared(config, grading, assignments, db_url, used, journal,
                         [(s, a) for s, a in collection.ready if not journal.up_to_date(s, a)], worksheets)
     result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv", stages=stages)
-    result.canary_seconds = prepare_stage(prepared, collection, backend, workspace)
+    # The class report's plotting library is imported while the sandboxes warm up, not after the last copy.
+    preload = None
+    if options.report:
+        from autograder.grading.report import preload_plotting as preload
+    result.canary_seconds = prepare_stage(prepared, collection, backend, workspace, while_waiting=preload)
     stages["prepare"] = time.perf_counter() - mark
 
     if options.on_start:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -204,8 +205,13 @@ def collect_stage(options: Options, assignments: dict[str, Assignment], grading:
     return collection, worksheets
 
 
-def prepare_stage(prepared: Prepared, collection: Collection, backend, workspace: Path) -> float:
-    """nbgrader's generate_assignment, the canary, the students and due dates; the canary's seconds."""
+def prepare_stage(prepared: Prepared, collection: Collection, backend, workspace: Path,
+                  while_waiting: Callable[[], None] | None = None) -> float:
+    """nbgrader's generate_assignment, the canary, the students and due dates; the canary's seconds.
+
+    ``while_waiting`` is called once the assignments are generated, while the canary may still run (the
+    sandboxes' warm server importing TensorFlow): work that would otherwise wait for the end of the run.
+    """
     from nbgrader.apps import NbGraderAPI
 
     canary = None
@@ -222,6 +228,8 @@ def prepare_stage(prepared: Prepared, collection: Collection, backend, workspace
                                    sorted({a for _, a in prepared.to_grade}), prepared.config, backend)
         background.shutdown(wait=False)
     generate_assignments(NbGraderAPI(config=prepared.config), prepared.used)
+    if while_waiting is not None:
+        while_waiting()
     seconds = 0.0
     if canary is not None:
         from autograder.grading.canary import CanaryError
