@@ -53,7 +53,9 @@ WRITERS = ("ecriture-hors-du-bac", "ecriture-carnet-de-notes", "processus-detach
 DAEMON = """
 import os, sys, time
 if sys.argv[2] == "double":
-    if os.fork():
+    middle = os.fork()
+    if middle:  # returns once the daemon is in its own session (a slow start would otherwise race the clean-up)
+        os.waitpid(middle, 0)
         os._exit(0)
     os.setsid()
     if os.fork():
