@@ -108,9 +108,10 @@ class Zygote:
         try:
             ready = json.loads(ours.recv(4096) or b"{}")
         except (OSError, ValueError) as exc:
-            raise ZygoteError(f"le processus chaud n'a pas démarré : {exc}") from exc
-        if "ready" not in ready:
-            raise ZygoteError("le processus chaud n'a pas démarré")
+            ready = {"error": exc}
+        if "ready" not in ready:  # not left behind: each later kernel would otherwise start another one
+            self.stop()
+            raise ZygoteError(f"le processus chaud n'a pas démarré : {ready.get('error', 'arrêté')}")
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str, streams: list[int]) -> ForkedKernel:
         request = json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode()
@@ -128,7 +129,7 @@ class Zygote:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        self.channel.close()
+        self.channel.close()  # the warm process ends when its socket does
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # session (the other group of make test) claims another block, so both may grade at the same time.
     os.environ[sandbox.UID_BLOCK_ENV] = str(sandbox.claim_uid_block(inherited=False))
 
-    # The kernels this session starts (plain nbgrader, released folders run alone, the tape's verdict…)
+    # The kernels this session starts (plain nbgrader, released folders run alone, test_warm_kernel's)
     # are forked from a process that imported TensorFlow once (coursetools/warm_kernel.py). JupyterLab
     # and the hub, other processes, start theirs as usual.
     from coursetools.warm_kernel import use_warm_kernels

@@ -127,7 +127,7 @@ def test_when_a_forked_kernel_is_interrupted_then_shut_down_it_ends(folder):
         os.kill(process.pid, 0)
 
 
-def test_when_the_kernel_is_not_an_ipython_kernel_then_it_is_launched_as_usual(folder):
+def test_when_the_command_is_not_an_ipython_kernel_then_the_provisioner_does_not_fork_it(folder):
     assert warm_kernel._split([sys.executable, "-c", "pass"], dict(os.environ)) is None
     assert warm_kernel._split([sys.executable, "-c", "x", "-m", "ipykernel_launcher"], dict(os.environ)) is None
     prefix, arguments = warm_kernel._split([sys.executable, "-s", "-m", "ipykernel_launcher", "-f", "c.json"],
