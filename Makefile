@@ -105,15 +105,15 @@ grade: $(STAMP) grade-deps
 #   outputs compared, strict); its report is written to build/tests/groupe-1.log and shown at the end;
 # - everything else (unit tests, checks, mutants, French, plain nbgrader, the Dask cluster), then
 #   nbval on the instructor notebooks (executed, lax).
+# nbval runs in each group's pytest session (after its tests), sharing the session's warm kernels.
 # Kernels are forked from a process that imported TensorFlow once (coursetools/warm_kernel.py).
 # Each group lists its 15 slowest tests. `make test-unit` runs the unit tests alone (under a minute).
 TEST_LOGS := build/tests
 test: $(STAMP) test-deps labextension hub-proxy
 	@mkdir -p $(TEST_LOGS)
-	@{ $(BIN)/python -m pytest tests --groupe 1 -p no:cacheprovider --durations=15 \
-	  && $(BIN)/python -m pytest --nbval --nbval-current-env course -p coursetools.warm_kernel -p no:cacheprovider; } > $(TEST_LOGS)/groupe-1.log 2>&1 & first=$$!; \
-	$(BIN)/python -m pytest tests --groupe 2 --durations=15 \
-	  && $(BIN)/python -m pytest --nbval-lax --nbval-current-env source -p coursetools.warm_kernel; others=$$?; \
+	@$(BIN)/python -m pytest tests course --nbval --nbval-current-env --groupe 1 -p no:cacheprovider --durations=15 \
+	  > $(TEST_LOGS)/groupe-1.log 2>&1 & first=$$!; \
+	$(BIN)/python -m pytest tests source --nbval-lax --nbval-current-env --groupe 2 --durations=15; others=$$?; \
 	wait $$first; graded=$$?; \
 	echo "=== Premier groupe : correction dans le bac à sable, hub, navigateur, leçons (nbval) ==="; cat $(TEST_LOGS)/groupe-1.log; \
 	test $$others -eq 0 && test $$graded -eq 0
