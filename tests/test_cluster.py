@@ -11,7 +11,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from autograder.grading import pipeline as grade
-from autograder.execution.dask_backend import package_digest
+from autograder.execution.dask_backend import Cluster, package_digest
 
 from .conftest import tree_digest
 from .test_grading import EXPECTED_DEMO_SCORES
@@ -72,7 +72,10 @@ def test_when_workers_run_as_daemons_then_grading_is_refused_in_french(repo_root
     assert not (tmp_path / "notes" / "gradebook.db").exists()
 
 
-def test_when_the_scheduler_cannot_be_reached_then_grading_is_refused_in_french(repo_root, tmp_path):
+def test_when_the_scheduler_cannot_be_reached_then_grading_is_refused_in_french(repo_root, tmp_path, monkeypatch):
+    # Dask retries a refused connection until the time-out (10 s by default): 1 s is enough to be refused.
+    connect = Cluster.connect
+    monkeypatch.setattr(Cluster, "connect", lambda address, timeout=10.0: connect(address, timeout=1.0))
     with pytest.raises(grade.GradingError, match="impossible de joindre l'ordonnanceur Dask «\u00a0tcp://127.0.0.1:9\u00a0»"):
         grade.run(repo_root / "demo" / "submitted", tmp_path / "notes", scheduler="tcp://127.0.0.1:9")
 
