@@ -15,7 +15,9 @@ the course's pipeline (sandbox on, the whole command: start-up and class report 
 checks that both give the same scores, and prints the ratio, copies per second, the CPU per
 copy (the whole machine's busy time during the command, and what per-process accounting sees)
 against the floor (CPU time of only executing the cells in an already-warm process), the share of each stage of the run, the peak memory of each kind of process and
-the memory of the main process along the run. ``--scheduler N`` runs the copies on a local
+the memory of the main process along the run. It also measures the least a copy's own process costs
+(a fork of a process that imported TensorFlow, TensorFlow's runtime started, one gradient): each
+copy runs in a new process, and a process whose TensorFlow runtime started cannot be forked. ``--scheduler N`` runs the copies on a local
 Dask cluster of N worker processes instead.
 """
 
@@ -342,6 +344,34 @@ def floor(submissions: Path) -> float:
     return time.process_time() - started
 
 
+#: Run in a new interpreter (a process whose TensorFlow runtime started can no longer fork a working child).
+_FRESH_PROCESS = """
+import os, resource, sys
+import tensorflow as tf
+samples = int(sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
+for _ in range(samples):
+    pid = os.fork()
+    if pid == 0:
+        x = tf.Variable(2.0)
+        with tf.GradientTape() as tape:
+            y = x * x + 3.0 * x
+        float(tape.gradient(y, x))
+        os._exit(0)
+    os.waitpid(pid, 0)
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+print((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / samples)
+"""
+
+
+def fresh_process_floor(samples: int = 20) -> float:
+    """CPU seconds of the least a copy's own process costs: a fork of a process that imported TensorFlow,
+    TensorFlow's runtime started in it, one gradient taken (what isolating each copy costs at minimum)."""
+    done = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(samples)], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return float(done.stdout.split()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="nombre de rendus (défaut : 200)")
@@ -371,6 +401,11 @@ def main() -> int:
         floor_per_copy = floor_seconds / args.n
         print(f"plancher (exécuter seulement les cellules, processus chaud) : {floor_seconds:.1f} s de CPU, "
               f"{floor_per_copy * 1000:.0f} ms/rendu", flush=True)
+        fresh = fresh_process_floor()
+        cores = os.cpu_count() or 1
+        print(f"processus neuf par copie (fork d'un processus qui a importé TensorFlow, démarrage de TensorFlow, "
+              f"un gradient) : {fresh * 1000:.0f} ms de CPU, à lui seul au plus {cores / fresh:.0f} rendus/s "
+              f"sur {cores} cœurs", flush=True)
         measured = ours(submissions, work, args.n, args.workers)
         our_seconds, our_scores = measured["command_seconds"], measured["scores"]
         print("pipeline du cours (bac à sable, commande entière) : " + describe(measured, args.n, floor_per_copy), flush=True)

@@ -23,6 +23,8 @@ def test_the_benchmark_grades_a_small_real_class_and_reports_its_figures():
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     out = done.stdout
     assert re.search(r"plancher .*\s: [\d.]+ s de CPU, \d+ ms/rendu", out), out
+    fresh = re.search(r"processus neuf par copie .*\s: (\d+) ms de CPU, à lui seul au plus (\d+) rendus/s", out)
+    assert fresh and int(fresh.group(1)) > 0, out
     measured = re.search(r"pipeline du cours .*\s: +([\d.]+) s +([\d.]+) rendus/s +CPU (\d+) ms/rendu", out)
     assert measured and float(measured.group(1)) > 0 and int(measured.group(3)) > 0, out
     assert re.search(r"étapes\s: collecte", out) and "mémoire du processus principal" in out, out
