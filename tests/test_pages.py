@@ -1,4 +1,5 @@
-"""The grader's own HTML pages (class report, page of a rejected copy): French text, escaped data."""
+"""The grader's own HTML pages (class report, page of a rejected copy): French text, escaped data; feedback pages
+written even when their writer process is killed."""
 
 from __future__ import annotations
 
@@ -76,3 +77,50 @@ def test_when_names_and_reasons_carry_markup_then_the_class_report_shows_them_as
 def test_when_the_class_report_is_written_then_its_figure_is_an_inline_image(hostile_report: Path):
     html = hostile_report.read_text(encoding="utf-8")
     assert html.count('<img alt="figure" src="data:image/png;base64,iVBORw0KGgo') == 1  # PNG signature
+
+
+# --------------------------------------------------------------------------
+# Feedback pages: the writer process killed while it works
+# --------------------------------------------------------------------------
+
+
+def _writers() -> list:
+    import psutil
+
+    return [p for p in psutil.Process().children(recursive=True) if p.name() == "ag-feedback"]
+
+
+@pytest.mark.e2e
+@pytest.mark.sandbox
+def test_when_the_page_writer_is_killed_then_every_page_is_still_written(tmp_path: Path):
+    """One writer process writes the pages (grading.feedback.FEEDBACK_WRITERS): killed, it is replaced and loses no page."""
+    import os
+    import shutil
+    import signal
+    import time
+
+    from autograder.course import REPO_ROOT
+    from autograder.grading.config import load_config
+    from autograder.grading.feedback import FEEDBACK_WRITERS, Pages
+    from autograder.grading.pipeline import run
+
+    assert FEEDBACK_WRITERS == 1
+    result = run(REPO_ROOT / "demo" / "submitted", tmp_path / "out", report=False)
+    graded = [(o.student_id, o.assignment) for o in result.outcomes if o.status is Status.GRADED]
+    assert len(graded) >= 2
+    workspace = tmp_path / "out"
+    shutil.rmtree(workspace / "feedback")
+    pages = Pages(load_config(workspace, REPO_ROOT, None, True), workspace, FEEDBACK_WRITERS)
+    student, assignment = graded[0]
+    pages.add(assignment, student)
+    deadline = time.monotonic() + 120
+    while not _writers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (writer,) = _writers()
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait(30)
+    for student, assignment in graded[1:]:
+        pages.add(assignment, student)
+    assert pages.finish() == {}
+    for student, assignment in graded:
+        assert list((workspace / "feedback" / student / assignment).glob("*.html")), (student, assignment)

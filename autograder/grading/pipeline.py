@@ -231,7 +231,7 @@ def executed_copies(prepared: Prepared, backend, workspace: Path) -> Iterator[tu
 
 def grade_stage(options: Options, prepared: Prepared, collection: Collection, backend, result: RunResult) -> None:
     """Execute, record and write the feedback of every copy to grade; the outcomes of all gradable copies."""
-    from autograder.grading.feedback import Pages, feedback_processes
+    from autograder.grading.feedback import FEEDBACK_WRITERS, Pages
     from autograder.grading.outcomes import read_outcome
     from autograder.grading.record import Recorder
 
@@ -244,7 +244,7 @@ def grade_stage(options: Options, prepared: Prepared, collection: Collection, ba
         from autograder.execution.forkserver import context
 
         warm = context()  # the feedback writers start from the warm server: nbgrader and nbconvert are there
-    pages = Pages(prepared.config, workspace, feedback_processes(options.workers, len(collection.ready)), context=warm)
+    pages = Pages(prepared.config, workspace, FEEDBACK_WRITERS, context=warm)
 
     def recorded(outcomes: list[Outcome]) -> None:
         """Copies whose grades are committed: journal, progress, and the stop on too many failures."""
