@@ -344,32 +344,34 @@ def floor(submissions: Path) -> float:
     return time.process_time() - started
 
 
-#: Run in a new interpreter (a process whose TensorFlow runtime started can no longer fork a working child).
-_FRESH_PROCESS = """
-import os, resource, sys
-import tensorflow as tf
-samples = int(sys.argv[1])
-before = resource.getrusage(resource.RUSAGE_CHILDREN)
-for _ in range(samples):
-    pid = os.fork()
-    if pid == 0:
-        x = tf.Variable(2.0)
-        with tf.GradientTape() as tape:
-            y = x * x + 3.0 * x
-        float(tape.gradient(y, x))
-        os._exit(0)
-    os.waitpid(pid, 0)
-after = resource.getrusage(resource.RUSAGE_CHILDREN)
-print((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / samples)
-"""
-
-
 def fresh_process_floor(samples: int = 20) -> float:
     """CPU seconds of the least a copy's own process costs: a fork of a process that imported TensorFlow,
-    TensorFlow's runtime started in it, one gradient taken (what isolating each copy costs at minimum)."""
-    done = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(samples)], capture_output=True, text=True,
-                          check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    return float(done.stdout.split()[-1])
+    TensorFlow's runtime started in it, one gradient taken (what isolating each copy costs at minimum).
+
+    Called before anything starts TensorFlow's runtime in this process (``floor`` does): a process whose
+    runtime started can no longer fork a working child.
+    """
+    import resource
+
+    import tensorflow as tf
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(samples):
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                x = tf.Variable(2.0)
+                with tf.GradientTape() as tape:
+                    y = x * x + 3.0 * x
+                status = 0 if float(tape.gradient(y, x)) == 7.0 else 1
+            finally:
+                os._exit(status)
+        _, status = os.waitpid(pid, 0)
+        if status:
+            raise RuntimeError("le processus neuf n'a pas calculé le gradient attendu")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / samples
 
 
 def main() -> int:
@@ -397,11 +399,11 @@ def main() -> int:
         load = os.getloadavg()
         print(f"Machine : {os.cpu_count()} cœurs, charge moyenne {load[0]:.2f} ; {args.n} rendus de {DEMO_ASSIGNMENT} "
               f"({described})", flush=True)
+        fresh = fresh_process_floor()  # before floor(), which starts TensorFlow's runtime in this process
         floor_seconds = floor(submissions)
         floor_per_copy = floor_seconds / args.n
         print(f"plancher (exécuter seulement les cellules, processus chaud) : {floor_seconds:.1f} s de CPU, "
               f"{floor_per_copy * 1000:.0f} ms/rendu", flush=True)
-        fresh = fresh_process_floor()
         cores = os.cpu_count() or 1
         print(f"processus neuf par copie (fork d'un processus qui a importé TensorFlow, démarrage de TensorFlow, "
               f"un gradient) : {fresh * 1000:.0f} ms de CPU, à lui seul au plus {cores / fresh:.0f} rendus/s "

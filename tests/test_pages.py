@@ -92,25 +92,27 @@ def _writers() -> list:
 
 @pytest.mark.e2e
 @pytest.mark.sandbox
-def test_when_the_page_writer_is_killed_then_every_page_is_still_written(tmp_path: Path):
-    """One writer process writes the pages (grading.feedback.FEEDBACK_WRITERS): killed, it is replaced and loses no page."""
+def test_when_the_page_writer_is_killed_then_every_page_is_still_written(demo_run, tmp_path: Path):
+    """One writer process writes the pages (grading.feedback.FEEDBACK_WRITERS), forked from the warm server as in
+    a run: killed while it works, it is replaced and no page is lost."""
     import os
     import shutil
     import signal
     import time
 
     from autograder.course import REPO_ROOT
+    from autograder.execution.forkserver import context
     from autograder.grading.config import load_config
     from autograder.grading.feedback import FEEDBACK_WRITERS, Pages
-    from autograder.grading.pipeline import run
 
     assert FEEDBACK_WRITERS == 1
-    result = run(REPO_ROOT / "demo" / "submitted", tmp_path / "out", report=False)
+    result = demo_run["result"]
     graded = [(o.student_id, o.assignment) for o in result.outcomes if o.status is Status.GRADED]
     assert len(graded) >= 2
     workspace = tmp_path / "out"
+    shutil.copytree(result.workspace, workspace)  # the session's graded demo, pages removed
     shutil.rmtree(workspace / "feedback")
-    pages = Pages(load_config(workspace, REPO_ROOT, None, True), workspace, FEEDBACK_WRITERS)
+    pages = Pages(load_config(workspace, REPO_ROOT, None, True), workspace, FEEDBACK_WRITERS, context=context())
     student, assignment = graded[0]
     pages.add(assignment, student)
     deadline = time.monotonic() + 120
