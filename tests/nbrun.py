@@ -144,9 +144,12 @@ def _student(student_id: str):
 
 
 def run_assignment(
-    path: Path, student_id: str, answers: dict[str, str] | None = None
+    path: Path, student_id: str, answers: dict[str, str] | None = None, until: str | None = None
 ) -> dict[str, CellOutcome]:
-    """Execute ``path`` (an instructor notebook) with some answers replaced; score its test cells."""
+    """Execute ``path`` (an instructor notebook) with some answers replaced; score its test cells.
+
+    ``until``: the grade id of the last cell to run (the cells after it cannot change its outcome).
+    """
     answers = answers or {}
     namespace: dict = {"__name__": "__main__"}
     outcomes: dict[str, CellOutcome] = {}
@@ -155,6 +158,8 @@ def run_assignment(
             outcome = _run_cell(cell, answers.get(cell.grade_id, cell.source), namespace, path, student_id)
             if outcome is not None:
                 outcomes[cell.grade_id] = outcome
+            if cell.grade_id == until:
+                break
     return outcomes
 
 

@@ -130,6 +130,7 @@ def test_when_a_mutant_runs_alone_then_its_test_cell_scores_as_in_the_whole_note
     student = later[sorted(MUTANTS).index(prefix) % len(later)]
     for mutant in guarded_mutants(prefix):
         run = mutant_run(prefix, mutant)
-        whole = run_assignment(notebook_of(prefix), student, {run.answer: run.source})[run.test]
+        # The whole notebook up to the mutant's test cell: every cell before it, test cells included.
+        whole = run_assignment(notebook_of(prefix), student, {run.answer: run.source}, until=run.test)[run.test]
         alone = mutant_outcomes(prefix, mutant)[student]
         assert alone == whole, f"{mutant.name} ({student}) : seul\n{alone}\ndans le carnet entier\n{whole}"
