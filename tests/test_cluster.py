@@ -121,9 +121,10 @@ def test_when_the_documented_dask_commands_are_used_then_the_command_line_grades
             time.sleep(0.2)
         time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
+        worker_log = (tmp_path / "worker.log").open("w")
         processes.append(subprocess.Popen(
             [str(bin_dir / "dask"), "worker", address, "--nthreads", "2", "--no-dashboard"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=env, stdout=subprocess.DEVNULL, stderr=worker_log, start_new_session=True,
         ))
         done = subprocess.run(
             [sys.executable, "-m", "autograder", "grade", "--submissions", str(repo_root / "demo" / "submitted"),
@@ -135,8 +136,16 @@ def test_when_the_documented_dask_commands_are_used_then_the_command_line_grades
         with (tmp_path / "notes" / "grades.csv").open(encoding="utf-8") as handle:
             scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
         assert scores == EXPECTED_DEMO_SCORES
+        # Stopped as a service manager stops it (SIGTERM to `dask worker`, its nanny), the worker process ends
+        # by itself: its idle test processes do not keep it waiting until the nanny kills it.
+        os.kill(processes[1].pid, signal.SIGTERM)
+        processes[1].wait(timeout=60)
+        worker_log.close()
+        assert "still alive" not in (tmp_path / "worker.log").read_text(encoding="utf-8")
     finally:
         for process in reversed(processes):
+            if process.poll() is not None:
+                continue
             os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=20)

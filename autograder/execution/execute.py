@@ -106,6 +106,9 @@ def stop_test_processes() -> None:
 # their next copy, would keep it waiting forever. Exit handlers run last registered first: multiprocessing's
 # is registered when multiprocessing.util is imported (above), this one after it.
 atexit.register(stop_test_processes)
+# A process that multiprocessing started (a Dask worker under its nanny) ends through multiprocessing's exit
+# function, without atexit: there, finalizers of priority 0 and above run before the children are joined.
+multiprocessing.util.Finalize(None, stop_test_processes, exitpriority=10)
 
 
 def run_sandboxed(roles_json: str, student: str, parameters: RunParameters, timeout: float) -> Execution:
