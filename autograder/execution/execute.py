@@ -17,10 +17,9 @@ This module never imports nbgrader: Dask workers and the warm server's children 
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import json
-import multiprocessing.util  # noqa: F401 - its exit handler first, so that ours (below) runs before it
+import multiprocessing.util
 import threading
 
 from autograder.execution import tester
@@ -102,12 +101,10 @@ def stop_test_processes() -> None:
         process.stop()
 
 
-# At exit, multiprocessing joins every child process still running: idle test processes, waiting for
-# their next copy, would keep it waiting forever. Exit handlers run last registered first: multiprocessing's
-# is registered when multiprocessing.util is imported (above), this one after it.
-atexit.register(stop_test_processes)
-# A process that multiprocessing started (a Dask worker under its nanny) ends through multiprocessing's exit
-# function, without atexit: there, finalizers of priority 0 and above run before the children are joined.
+# At exit, multiprocessing joins every child process still running: idle test processes, waiting for their
+# next copy, would keep it waiting forever. Its exit function (atexit in the main process; the end of a process
+# that multiprocessing started, such as a Dask worker under its nanny, where atexit does not run) first runs the
+# finalizers of priority 0 and above: the idle test processes are stopped there, before the join.
 multiprocessing.util.Finalize(None, stop_test_processes, exitpriority=10)
 
 
