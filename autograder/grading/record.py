@@ -34,10 +34,13 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from nbconvert.exporters import NotebookExporter
+from nbconvert.exporters import Exporter, NotebookExporter
+from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.writers import FilesWriter
+from nbformat.v4.rwbase import strip_transient
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
@@ -94,8 +97,9 @@ class Recorder:
         self.converter.create_student = True
         self.converter.writer = FilesWriter(parent=self.converter, config=self.converter.config)
         self._steps: list = []  # the preprocessors' instances, both exporters
-        self.sanitize = self._exporter(self.converter.sanitize_preprocessors)
-        self.autograde = self._exporter(self.converter.autograde_preprocessors)
+        # The sanitize pass hands a notebook (nbconvert's base Exporter), the autograde pass its file's text.
+        self.sanitize = self._exporter(Exporter, self.converter.sanitize_preprocessors)
+        self.autograde = self._exporter(NotebookExporter, self.converter.autograde_preprocessors)
         self.converter.exporter = self.autograde
         self.gradebook = Gradebook(self.coursedir.db_url, self.coursedir.course_id)
         self.sources = SourceCells(self.gradebook)
@@ -115,9 +119,9 @@ class Recorder:
         #: Seconds spent recording (nbgrader's work and the gradebook), for the run's stage times.
         self.seconds = 0.0
 
-    def _exporter(self, preprocessors: list) -> NotebookExporter:
+    def _exporter(self, kind: type[Exporter], preprocessors: list) -> Exporter:
         # As nbgrader: an exporter given only a parent would start from its default configuration.
-        exporter = NotebookExporter(parent=self.converter, config=self.converter.config)
+        exporter = kind(parent=self.converter, config=self.converter.config)
         # nbconvert's documented option: the notebook is validated once, after the last preprocessor (and
         # again when written), instead of after each of them. A preprocessor that broke it still fails the copy.
         exporter.optimistic_validation = True
@@ -281,13 +285,26 @@ class Recorder:
                 gradebook.db.commit()
 
     def _convert_notebook(self, filename: str) -> None:
-        """Sanitize, then autograde, one notebook (nbgrader's Autograde.convert_single_notebook)."""
+        """Sanitize, then autograde, one notebook (nbgrader's Autograde.convert_single_notebook).
+
+        nbgrader writes the sanitized notebook where the autograded one goes, reads it back for the
+        second pass, then writes it again over the same file. Here the sanitized notebook goes to the
+        second pass in memory, as that round trip gives it: transient fields stripped (nbformat does it
+        on every write and read), the resources of a notebook read from the destination folder. One read
+        and one write per copy instead of two each; tests/test_record.py compares the files byte for
+        byte with nbgrader's autograde.
+        """
         converter = self.converter
-        output, resources = self.sanitize.from_filename(filename, resources=self._resources(filename))
-        converter.write_single_notebook(output, resources)
-        written = os.path.join(converter.writer.build_directory, os.path.basename(filename))
+        output, _ = self.sanitize.from_filename(filename, resources=self._resources(filename))
+        strip_transient(output)
+        destination = self.coursedir.format_path(self.coursedir.autograded_directory, self.coursedir.student_id,
+                                                 self.coursedir.assignment_id)
+        resources = self._resources(filename)
+        resources["metadata"] = ResourcesDict(
+            name=os.path.splitext(os.path.basename(filename))[0], path=destination,
+            modified_date=datetime.now(timezone.utc).strftime("%B %-d, %Y"))
         with utils.setenv(NBGRADER_EXECUTION="autograde"):
-            output, resources = self.autograde.from_filename(written, resources=self._resources(filename))
+            output, resources = self.autograde.from_notebook_node(output, resources=resources)
         converter.write_single_notebook(output, resources)
 
     def _resources(self, filename: str) -> dict:
