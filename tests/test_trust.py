@@ -342,30 +342,35 @@ def test_when_a_run_holds_the_folder_then_a_second_run_refuses(tmp_path, noteboo
         pass
 
 
-WARM_SERVER_THREADS = """
-import json, os, sys, time
+WARM_SERVER_STATE = """
+import json, os
 from multiprocessing import forkserver
-from autograder.execution.forkserver import warm_up
+from autograder.execution.forkserver import context, warm_up
 warm_up()
+# A child is forked only once the server's preload is over; it reports what it inherited.
+inherited = "len(__import__('autograder.grading.feedback', fromlist=['_']).COMPILED_TEMPLATES._code)"
+with context().Pool(1) as pool:
+    templates = pool.apply(eval, (inherited,))
 server = forkserver._forkserver._forkserver_pid
-deadline = time.time() + 120
-while time.time() < deadline and "libtensorflow_framework" not in open(f"/proc/{server}/maps").read():
-    time.sleep(0.2)
-time.sleep(5)  # the rest of the preload (IPython) is pure Python
-print(json.dumps(len(os.listdir(f"/proc/{server}/task"))))
+print(json.dumps({"threads": len(os.listdir(f"/proc/{server}/task")), "templates": templates}))
 """
 
 
-def test_when_the_warm_server_is_ready_then_it_has_no_other_thread_to_copy_into_forks():
-    """A fork copies a thread's locks but not the thread: the server forked for every copy must have one thread."""
+def test_when_the_warm_server_is_ready_then_it_has_one_thread_and_the_feedback_templates_compiled():
+    """A fork copies a thread's locks but not the thread: the server forked for every copy must have one thread.
+
+    Its children (feedback writers among them) inherit the feedback pages' templates, compiled once there.
+    """
     import subprocess
     import sys
 
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}  # as on an instructor's machine
-    done = subprocess.run([sys.executable, "-c", WARM_SERVER_THREADS], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", WARM_SERVER_STATE], env=env, capture_output=True, text=True,
                           timeout=300, cwd=REPO_ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == 1
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["threads"] == 1, state
+    assert state["templates"] >= 3, state  # the course's page and the nbconvert templates it extends
 
 
 #: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).

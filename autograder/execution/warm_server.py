@@ -43,3 +43,11 @@ try:
     prepare_shell()
 except Exception:  # noqa: BLE001 - each student's process then builds its own shell (slower, same result)
     pass
+
+try:
+    from autograder.course import REPO_ROOT
+    from autograder.grading.feedback_warm_up import warm_up
+
+    warm_up(REPO_ROOT)  # the feedback pages' templates compiled once, for every writer forked from here
+except Exception:  # noqa: BLE001 - each writer then compiles them on its first page (slower, same pages)
+    pass

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 
+import jinja2
 import nbformat
 from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from autograder.grading.feedback import NO_ALT_TEXT, FeedbackExporter
+from autograder.course import REPO_ROOT
+from autograder.grading.feedback import COMPILED_TEMPLATES, NO_ALT_TEXT, FeedbackExporter
+from autograder.grading.feedback_warm_up import course_exporter, tiny_graded_notebook, warm_up
 
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -51,3 +54,36 @@ def test_only_image_tags_get_a_description_never_scripts_styles_or_comments():
                          '<img alt="" src="c.png">'
                          '<script>var s = "<img src=x>";</script><style>/* <img> */</style><!-- <img src=y> -->'
                          f'<textarea><img src=z></textarea><img alt="{NO_ALT_TEXT}"\nsrc="d.png">')
+
+
+def _compilations(monkeypatch) -> list[str]:
+    """The names of the templates Jinja compiles from now on."""
+    compiled: list[str] = []
+    original = jinja2.Environment.compile
+
+    def counted(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return original(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    return compiled
+
+
+def test_when_the_warm_server_compiled_the_templates_then_a_writer_compiles_none(monkeypatch):
+    warm_up(REPO_ROOT)
+    compiled = _compilations(monkeypatch)
+    notebook, resources = tiny_graded_notebook()
+    html, _ = course_exporter(REPO_ROOT).from_notebook_node(notebook, resources=resources)
+    assert "Titre" in html and "<h1" in html
+    assert compiled == []
+
+
+def test_when_a_template_changes_then_it_is_compiled_again_never_taken_from_memory(monkeypatch):
+    compiled = _compilations(monkeypatch)
+    pages = []
+    for text in ("un", "deux", "deux"):
+        environment = jinja2.Environment(loader=jinja2.DictLoader({"page.j2": text}),
+                                         bytecode_cache=COMPILED_TEMPLATES)
+        pages.append(environment.get_template("page.j2").render())
+    assert pages == ["un", "deux", "deux"]
+    assert compiled == ["page.j2", "page.j2"]  # the third one is the second's, kept
