@@ -146,6 +146,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
             f"--JupyterHub.bind_url=http://127.0.0.1:{port}",
             f"--JupyterHub.hub_bind_url=http://127.0.0.1:{free_port()}",
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}",
+            # At the end the hub leaves at once: the accounts' servers are killed below with the rest of their processes.
+            "--JupyterHub.cleanup_servers=False",
         ]
         if not Path(REPO_ROOT / "hub" / "node_modules" / ".bin" / "configurable-http-proxy").exists():
             pytest.fail("configurable-http-proxy manque : lancez `make hub-proxy` (ou `make test`)")
@@ -156,7 +158,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
         yield Hub(url, classroom, passwords, exchange, course, python, env, log)
     finally:
         if server is not None:
-            stop(server)
+            stop(server, grace=0)
         # Whatever the test's accounts still run (their servers, kernels), then the accounts.
         users = set(passwords)
         for process in psutil.process_iter(["username"]):

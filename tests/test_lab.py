@@ -132,8 +132,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
         log.close()
 
 
-def stop(server: subprocess.Popen) -> None:
-    """Stop the server, then whatever it started that is still alive (kernels run in their own sessions)."""
+def stop(server: subprocess.Popen, grace: float = 10) -> None:
+    """Stop the server, then whatever it started that is still alive after ``grace`` seconds (kernels run in their
+    own sessions)."""
     try:
         children = psutil.Process(server.pid).children(recursive=True)
     except psutil.NoSuchProcess:
@@ -144,7 +145,7 @@ def stop(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
-    _, alive = psutil.wait_procs(children, timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=grace)
     for child in alive:
         child.kill()
 
