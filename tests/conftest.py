@@ -16,7 +16,8 @@ prepare_environment()
 #: make test runs the suite in two groups at the same time, one per core (``--groupe 1`` and ``--groupe 2``).
 #: The first: the tests that grade in the sandbox or drive a browser or the hub, but the Dask cluster's; files
 #: are moved from one group to the other below so that both take about as long.
-SECOND_GROUP_FILES = {"test_trust.py", "test_pipeline.py", "test_tape_verdict.py", "test_bench.py", "test_pages.py"}
+SECOND_GROUP_FILES = {"test_trust.py", "test_pipeline.py", "test_tape_verdict.py", "test_bench.py", "test_pages.py",
+                      "test_structures.py"}
 FIRST_GROUP_FILES = {"test_standalone.py", "test_warm_kernel.py"}
 FIRST_GROUP_MARKERS = {"sandbox", "hub", "browser"}
 
