@@ -22,7 +22,7 @@ from autograder.grading.feedback import FeedbackExporter, feedback_converter
 
 
 def course_exporter(course_root: Path) -> FeedbackExporter:
-    """The feedback pages' exporter with the course's configuration, as ``FeedbackWriter`` builds it."""
+    """The feedback pages' exporter with the course's configuration and FeedbackWriter's converter (no preprocessor)."""
     config = load_config(Path(course_root), course_root=Path(course_root))
     converter = feedback_converter(CourseDirectory(config=config), config)
     return FeedbackExporter(parent=converter, config=converter.config)
@@ -42,7 +42,7 @@ def tiny_graded_notebook() -> tuple[NotebookNode, dict]:
 
 
 def warm_up(course_root: Path) -> None:
-    """Compile, once, what each writer's first page would: the page's templates, the notebook validator, the highlighter.
+    """Compile, once, what each writer's first page would: its templates, the notebook validator, the highlighter.
 
     Called in the warm server, with the course's configuration: the page of a tiny graded notebook is
     rendered in memory (no gradebook, nothing written). A failure only leaves the writers to do it.
