@@ -328,7 +328,7 @@ print('{"score": 10}')
 def gradient_affine(a, b, x):
     with tf.GradientTape() as tape: pass
     return np.zeros(2 * 10**8)
-''', 0.0, None),
+''', 0.0, "trop volumineuse"),
     "generateur": ('''
 def gradient_affine(a, b, x):
     with tf.GradientTape() as tape: pass
@@ -759,27 +759,61 @@ def test_when_the_sandbox_has_no_pid_namespace_then_the_process_detectors_see_th
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
 
 
+#: A student's cell that prints its uid and gid, its pid in its PID namespace and the name of that
+#: namespace's first process: the runner itself when it was forked into the sandbox, bubblewrap when it
+#: is a new interpreter.
+WHO_AM_I = "import os\nprint('UID', os.getuid(), os.getgid(), 'PID', os.getpid(), open('/proc/1/comm').read().strip())"
+
+#: Grades the cells on its input in a test process as a run does (tester.serve_many, whose spawner forks
+#: every student's process), then the same cells with tester.run_cells alone (no spawner: the process that
+#: follows a crash is a new interpreter, as without root); prints both answers, one per line.
+BOTH_PATHS = """
+import json, os, sys
+from multiprocessing import Pipe
+from autograder.execution import sandbox, tester
+cells = sys.stdin.read()
+parameters = tester.RunParameters(cell_timeout=60, slot=2, uid_base=sandbox.uid_base())
+ours, theirs = Pipe()
+pid = os.fork()
+if pid == 0:
+    ours.close()
+    tester.serve_many(theirs)
+    os._exit(0)
+theirs.close()
+ours.send((cells, "uid", parameters))
+print(ours.recv_bytes().decode())
+ours.close()
+os.waitpid(pid, 0)
+print(tester.run_cells(cells, "uid", parameters))
+"""
+
+
 @pytest.mark.skipif(not fast_path_available(), reason="the fast path (namespaces made by the grader) needs root")
 def test_the_students_code_runs_as_its_slots_uid_then_after_a_crash_as_its_blocks_last_uid(tmp_path):
-    """The uids come from the run's own block (sandbox.claim_uid_block): never another run's, never nobody."""
+    """The uids come from the run's own block (sandbox.claim_uid_block): never another run's, never nobody.
+
+    In a run, the process that follows a crash is forked by the spawner (no new interpreter to start).
+    """
     cells = [{"cell_type": "code", "source": source, "student": True, "test": False, "instructor": False}
-             for source in ("import os\nprint('UID', os.getuid(), os.getgid())",
-                            "import ctypes\nctypes.string_at(0)  # the process dies (SIGSEGV)",
-                            "import os\nprint('UID', os.getuid(), os.getgid())")]
+             for source in (WHO_AM_I, "import ctypes\nctypes.string_at(0)  # the process dies (SIGSEGV)", WHO_AM_I)]
     # The last block, as a run gets it when the others are taken (the session's own is usually the first).
     block = UID_BLOCKS - 1
-    script = (
-        "import sys\n"
-        "from autograder.execution import sandbox, tester\n"
-        "parameters = tester.RunParameters(cell_timeout=60, slot=2, uid_base=sandbox.uid_base())\n"
-        "print(tester.run_cells(sys.stdin.read(), 'uid', parameters))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(cells), capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path, env={**os.environ, UID_BLOCK_ENV: str(block)})
-    outputs = json.loads(done.stdout.strip().splitlines()[-1])["outputs"]
+    done = subprocess.run([sys.executable, "-c", BOTH_PATHS], input=json.dumps(cells), capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path, env={**os.environ, UID_BLOCK_ENV: str(block)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    in_a_run, alone = (json.loads(line)["outputs"] for line in done.stdout.strip().splitlines()[-2:])
     base = SLOT_UID_BASE + UID_BLOCK_SIZE * block
-    assert outputs[0] == [{"output_type": "stream", "name": "stdout", "text": f"UID {base + 2} {base + 2}\n"}]
-    assert outputs[1] and outputs[1][-1]["output_type"] == "error"
     fresh = base + UID_BLOCK_SIZE - 1
     assert sandbox_uids(3, base) == {base, base + 1, base + 2, fresh}
-    assert outputs[2] == [{"output_type": "stream", "name": "stdout", "text": f"UID {fresh} {fresh}\n"}]
+    for outputs in (in_a_run, alone):
+        assert _printed(outputs[0]) == f"UID {base + 2} {base + 2} PID 1 ag-student\n"
+        assert outputs[1] and outputs[1][-1]["output_type"] == "error"
+    assert _printed(in_a_run[2]) == f"UID {fresh} {fresh} PID 1 ag-student\n"
+    assert _printed(alone[2]) == f"UID {fresh} {fresh} PID 2 bwrap\n"
+
+
+def _printed(outputs: list[dict]) -> str | None:
+    """What a cell printed, when that is all it did."""
+    if [o.get("output_type") for o in outputs] == ["stream"] and outputs[0].get("name") == "stdout":
+        return outputs[0].get("text")
+    return None

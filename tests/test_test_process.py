@@ -127,18 +127,22 @@ def test_when_a_student_searches_its_memory_after_other_copies_then_no_hidden_te
 
     roles = _real_class(tmp_path / "rendus")
     full = roles[sorted(roles)[0]]
-    search = json.dumps([{"cell_type": "code", "source": MEMORY_SEARCH, "student": True, "test": False,
-                          "instructor": False}])
+    # The search, then a crash, then the search again in the process that follows the crash.
+    search = json.dumps([{"cell_type": "code", "source": source, "student": True, "test": False, "instructor": False}
+                         for source in (MEMORY_SEARCH, "import os\nos._exit(0)", MEMORY_SEARCH)])
     done = subprocess.run([sys.executable, "-c", SERVE, defence],
                           input=json.dumps([[full, "copie-complete"], [search, "fouille"]]),
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    text = "".join(o.get("text", "") for o in json.loads(done.stdout.strip().splitlines()[-1])["outputs"][0])
-    found = int(text.split("TESTS CACHES EN MEMOIRE")[1])
-    if defence == "avec":
-        assert found == 0  # forked by the spawner, which never held a test
-    else:
-        assert found > 0  # forked from the test process: the previous copy's hidden tests are in its memory
+    outputs = json.loads(done.stdout.strip().splitlines()[-1])["outputs"]
+    assert outputs[1] and outputs[1][-1]["output_type"] == "error"  # the crash
+    for cell in (0, 2):
+        text = "".join(o.get("text", "") for o in outputs[cell])
+        found = int(text.split("TESTS CACHES EN MEMOIRE")[1])
+        if defence == "avec":
+            assert found == 0, cell  # forked by the spawner, which never held a test
+        else:
+            assert found > 0, cell  # forked from the test process: the previous copy's hidden tests are in its memory
 
 
 def test_when_each_students_process_is_a_new_interpreter_then_copies_follow_each_other_the_same_way(tmp_path):

@@ -22,6 +22,8 @@ import numpy as np
 MAX_MESSAGE = 64 * 1024 * 1024
 MAX_DEPTH = 20
 MAX_STRING = 1_000_000
+#: Bytes of data an array may hold: base 64 makes them a third larger in a message.
+MAX_ARRAY_BYTES = MAX_MESSAGE * 3 // 4
 DTYPES = {
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64", "complex64", "complex128",
@@ -34,6 +36,10 @@ class ProtocolError(Exception):
 
 class Unsupported(TypeError):
     """A value that cannot cross the boundary as plain data."""
+
+
+class TooLarge(Unsupported):
+    """An array whose data alone would exceed a message's size limit."""
 
 
 # --------------------------------------------------------------------------
@@ -92,10 +98,20 @@ def receive(fd: int, timeout: float | None = None) -> dict:
 # --------------------------------------------------------------------------
 
 
-def _array(value: np.ndarray) -> dict:
+def _megabytes(count: int) -> str:
+    return f"{count / 1e6:,.0f}\u00a0Mo".replace(",", "\u202f")  # 1 600 Mo
+
+
+def _array(value: np.ndarray, copy: bool = False) -> dict:
+    """``copy``: work on a copy (an array the sender's code may still change); refused before copying."""
     value = np.asarray(value)  # not ascontiguousarray: it turns a 0-d array into shape (1,); tobytes() is C order
     if value.dtype.name not in DTYPES:
         raise Unsupported(f"tableau de type {value.dtype.name}")
+    # Refused before any copy: encoding a huge array would cost seconds and gigabytes, then fail in send().
+    if value.nbytes > MAX_ARRAY_BYTES:
+        raise TooLarge(f"tableau de {_megabytes(value.nbytes)}, au plus {_megabytes(MAX_ARRAY_BYTES)}")
+    if copy:
+        value = np.array(value)
     return {"t": "array", "dtype": value.dtype.name, "shape": list(value.shape),
             "data": base64.b64encode(value.tobytes()).decode("ascii")}
 
@@ -120,7 +136,7 @@ def encode(value: Any, depth: int = 0) -> dict:
             raise Unsupported("chaîne trop longue")
         return {"t": "str", "v": str(value)}
     if isinstance(value, np.ndarray):
-        return _array(np.array(value))
+        return _array(value, copy=True)
     module = type(value).__module__ or ""
     if module.startswith(("tensorflow", "keras")) and hasattr(value, "numpy"):
         kind = "variable" if "Variable" in type(value).__name__ else "tensor"

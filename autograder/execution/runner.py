@@ -191,7 +191,7 @@ def main(read_fd: int = READ_FD, write_fd: int = WRITE_FD) -> None:
                 except _Answered:
                     pass
                 except protocol.Unsupported as exc:
-                    answer["error"] = {"ename": "Unsupported", "evalue": str(exc)}
+                    answer["error"] = {"ename": type(exc).__name__, "evalue": str(exc)}
                 except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
                     answer["error"] = _error(exc)
             else:

@@ -68,7 +68,7 @@ def _python_paths() -> list[str]:
 def command(python: str | None = None, fds: tuple[int, int] = (3, 4), uid: int = NOBODY) -> list[str]:
     """The command line that starts the runner in the sandbox, reading on ``fds[0]``, writing on ``fds[1]``.
 
-    As root, the student's code runs as ``uid`` (the fresh interpreter's uid of the run's block)."""
+    As root, the student's code runs as ``uid``."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(
@@ -167,11 +167,11 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 #: Dask worker process) claims a block of its own for its whole life: two runs on the same machine at the
 #: same time never share a uid, so that a student's code can neither signal nor trace another run's
 #: processes. In a block, slot n (a copy graded at the same time as others) runs as base + n, and the
-#: fresh interpreter that follows a crash (bubblewrap) as base + UID_BLOCK_SIZE - 1.
+#: student's process that follows a crash as base + UID_BLOCK_SIZE - 1.
 SLOT_UID_BASE = 61000
 UID_BLOCK_SIZE = 64
 UID_BLOCKS = 32
-#: Slots a block holds (its last uid is the fresh interpreter's).
+#: Slots a block holds (its last uid is the restart uid: the process that follows a crash).
 MAX_SLOTS = UID_BLOCK_SIZE - 1
 #: The block claimed by a parent process for this whole process tree (a test session, say): its
 #: children use it without claiming one (they run while the parent waits for them).
@@ -233,8 +233,8 @@ def uid_base(inherited: bool = True) -> int:
     return SLOT_UID_BASE + UID_BLOCK_SIZE * claim_uid_block(inherited)
 
 
-def fresh_interpreter_uid(base: int) -> int:
-    """The uid of the fresh interpreter (bubblewrap) that follows a crash, in the block starting at ``base``."""
+def restart_uid(base: int) -> int:
+    """The uid of the student's process that follows a crash, in the block starting at ``base``."""
     return base + UID_BLOCK_SIZE - 1
 
 
@@ -242,13 +242,13 @@ def sandbox_uids(workers: int, base: int | None = None) -> set[int]:
     """Host uids of the student's processes in a run of ``workers`` submissions at a time.
 
     As root: the run's block (``base``, by default this process's): one uid per slot on the fast path,
-    and the block's last uid for a fresh interpreter (bubblewrap then setpriv, after a cell killed its
+    and the block's last uid for the process that follows a crash (after a cell killed its
     process). Otherwise bubblewrap maps its user onto the grader's own uid (a user namespace): seen from
     the host, the student's processes then share the grader's uid.
     """
     if os.geteuid() == 0:
         base = uid_base() if base is None else base
-        return {base + slot for slot in range(min(workers, MAX_SLOTS))} | {fresh_interpreter_uid(base)}
+        return {base + slot for slot in range(min(workers, MAX_SLOTS))} | {restart_uid(base)}
     return {os.geteuid()}
 
 

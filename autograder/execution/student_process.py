@@ -74,7 +74,7 @@ class StudentProcess:
             self.pid, self.write_fd, self.read_fd = sandbox.fork_runner(settings.limits, settings.uid_base + settings.slot)
             self.process = None
         else:
-            uid = sandbox.fresh_interpreter_uid(settings.uid_base)
+            uid = sandbox.restart_uid(settings.uid_base)
             self.process, self.write_fd, self.read_fd = sandbox.start(settings.limits, uid)
             self.pid = self.process.pid
         self.counter = 0
@@ -215,6 +215,10 @@ class RemoteFunction:
             raise TimeoutError(f"délai dépassé ({self._runner.settings.cell_timeout:.0f} s) : la fonction a été interrompue")
         if answer.get("error"):
             error = answer["error"]
+            if error.get("ename") == "TooLarge":
+                raise checks.Diagnostic(
+                    f"{self.__name__} renvoie une valeur trop volumineuse pour être vérifiée ({error.get('evalue')})."
+                )
             if error.get("ename") == "Unsupported":
                 raise checks.Diagnostic(
                     f"{self.__name__} renvoie une valeur d'un type non pris en charge ({error.get('evalue')}) : "

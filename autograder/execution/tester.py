@@ -13,10 +13,11 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import io
 import json
 import os
-from typing import Any
+from typing import Any, Callable
 
 
 from autograder import checks
@@ -81,7 +82,8 @@ def start_runner(settings: RunParameters) -> StudentProcess | str:
         return f"le bac à sable ne démarre pas ({exc})"
 
 
-def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner: StudentProcess | str | None = None) -> str:
+def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner: StudentProcess | str | None = None,
+              respawn: Callable[[], StudentProcess] | None = None) -> str:
     """Run one submission's rebuilt cells; return JSON ``{"outputs": [...], "deaths": [...]}``.
 
     ``outputs`` has one list of outputs per cell; ``deaths`` lists, as [cell index, request
@@ -90,9 +92,14 @@ def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner:
     Raises InfrastructureFailure when the sandbox cannot start: no cell is judged then.
 
     Start the runner (``start_runner``) before reading the cells: it is forked from this
-    process, which must not hold the hidden tests at that moment.
+    process, which must not hold the hidden tests at that moment. ``respawn`` starts the student's
+    process that follows a crash: by default a new interpreter (this process holds the tests by
+    then); a test process with a spawner forks it from there instead (``serve_many``).
     """
     runner = runner if runner is not None else start_runner(settings)
+    if respawn is None:
+        def respawn() -> StudentProcess:
+            return StudentProcess(settings, fresh=True)
     if isinstance(runner, str):
         raise InfrastructureFailure(runner)
     cells = json.loads(cells_json)
@@ -117,11 +124,11 @@ def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner:
                 deaths.append([index, runner.death])
             if runner.gone and not restarted:
                 # The cell killed its process (time limit, crash): as Jupyter would after a restart,
-                # go on in a fresh sandboxed process (a new interpreter: this one now holds the tests)
+                # go on in a new sandboxed process, never forked from this one (it now holds the tests),
                 # with the cells that had run before.
                 restarted = True
                 try:
-                    runner = StudentProcess(settings, fresh=True)
+                    runner = respawn()
                 except (sandbox.SandboxUnavailable, OSError) as exc:
                     raise InfrastructureFailure(f"le bac à sable ne redémarre pas ({exc})") from None
                 # The cells that ran before are run again: they succeeded once, so a failure now is the
@@ -208,7 +215,7 @@ def serve_many(connection) -> None:
     reset before the next: the test cells' namespace is new for each copy, and so is the check
     library's memory of the last function called (checks.LAST_CALLED).
     """
-    from autograder.execution.spawner import Spawner, SpawnerGone
+    from autograder.execution.spawner import Spawner
 
     sandbox.name_process("ag-test")
     preload()
@@ -221,16 +228,16 @@ def serve_many(connection) -> None:
             except (EOFError, OSError):
                 return
             checks.LAST_CALLED.clear()
+            respawn = None if spawner is None else functools.partial(_spawn, spawner, settings, True)
             try:
                 try:
                     if spawner is None:
                         runner: StudentProcess | str = StudentProcess(settings, fresh=True)
                     else:
-                        forked = spawner.fork_student(settings.limits, settings.uid_base + settings.slot)
-                        runner = StudentProcess(settings, forked=forked)
-                except (SpawnerGone, sandbox.SandboxUnavailable, OSError) as exc:
+                        runner = _spawn(spawner, settings)
+                except (sandbox.SandboxUnavailable, OSError) as exc:
                     runner = f"le bac à sable ne démarre pas ({exc})"
-                answer = run_cells(cells_json, student_id, settings, runner)
+                answer = run_cells(cells_json, student_id, settings, runner, respawn)
             except InfrastructureFailure as exc:
                 answer = json.dumps({"failure": str(exc)})
             except Exception as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
@@ -240,6 +247,18 @@ def serve_many(connection) -> None:
         if spawner is not None:
             spawner.close()
         connection.close()
+
+
+def _spawn(spawner, settings: RunParameters, after_crash: bool = False) -> StudentProcess:
+    """A student's process forked by the test process's spawner: as the slot's uid, or after a crash as the
+    block's restart uid (sandbox.restart_uid). Raises SandboxUnavailable when the spawner does not answer."""
+    from autograder.execution.spawner import SpawnerGone
+
+    uid = sandbox.restart_uid(settings.uid_base) if after_crash else settings.uid_base + settings.slot
+    try:
+        return StudentProcess(settings, forked=spawner.fork_student(settings.limits, uid))
+    except SpawnerGone as exc:
+        raise sandbox.SandboxUnavailable(str(exc)) from None
 
 
 def preload() -> None:

@@ -26,7 +26,15 @@ from autograder.grading.errors import GradingError
 from autograder.grading.journal import Journal, assignment_digest, changed_assignments, grader_digest
 from autograder.grading.options import Options, ProgressCallback
 from autograder.grading.pages import rejected_stage
-from autograder.grading.prepare import Prepared, collect_stage, create_gradebook, prepare_stage, prepare_workspace
+from autograder.grading.prepare import (
+    ClassFiles,
+    Prepared,
+    collect_stage,
+    create_gradebook,
+    prepare_stage,
+    prepare_workspace,
+    read_class_files,
+)
 from autograder.grading.workspace import Lock, WorkspaceError, check_location, claim
 from autograder.model import Outcome, RunResult, Status
 from autograder.submissions.collect import Collection
@@ -99,12 +107,13 @@ def grade(options: Options) -> RunResult:
     for source in options.submissions:
         if not source.exists():
             raise GradingError(f"Le dossier de rendus « {source} » n'existe pas.")
+    class_files = read_class_files(options)  # before the sandboxes' warm server starts importing TensorFlow
     prepare_environment()
     backend = open_backend(options)
     try:
         claim(options.out)
         with Lock(options.out):
-            return _grade_in(options, backend, started)
+            return _grade_in(options, backend, started, class_files)
     except WorkspaceError as exc:
         raise GradingError(str(exc)) from None
     finally:
@@ -141,7 +150,7 @@ def open_backend(options: Options):
     return LocalBackend(options.workers)
 
 
-def _grade_in(options: Options, backend, started: float) -> RunResult:
+def _grade_in(options: Options, backend, started: float, class_files: ClassFiles) -> RunResult:
     # nbgrader takes seconds to import: only now, once the sandboxes' warm server is starting.
     workspace = options.out
     if options.reset:
@@ -170,7 +179,7 @@ def _grade_in(options: Options, backend, started: float) -> RunResult:
     from nbgrader.coursedir import CourseDirectory  # nbgrader takes a second to import: not before this point
 
     db_url = CourseDirectory(config=config).db_url  # the gradebook nbgrader itself uses
-    collection, worksheets = collect_stage(options, assignments, grading)
+    collection, worksheets = collect_stage(options, assignments, grading, class_files)
     stages = {"collect": time.perf_counter() - started}
     mark = time.perf_counter()
 

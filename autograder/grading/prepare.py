@@ -156,15 +156,34 @@ class Prepared:
     worksheets: list
 
 
-def collect_stage(options: Options, assignments: dict[str, Assignment], grading: Grading) -> tuple[Collection, list]:
-    """Check and copy the submissions into ``submitted/``; the Moodle worksheets given, read."""
+@dataclass
+class ClassFiles:
+    """The instructor's files about the class: the class list and the Moodle grading worksheets, read."""
+
+    roster: Roster | None
+    worksheets: list
+
+
+def read_class_files(options: Options) -> ClassFiles:
+    """Read the class list and the worksheets given (a mistyped path is refused before anything starts)."""
     from autograder.submissions.moodle_worksheet import WorksheetError, read_worksheet
 
-    workspace = options.out
     try:
         class_list = Roster.load(options.roster) if options.roster else None
     except RosterError as exc:
         raise GradingError(str(exc)) from None
+    try:
+        worksheets = [read_worksheet(path) for path in options.moodle_worksheets]
+    except WorksheetError as exc:
+        raise GradingError(str(exc)) from None
+    return ClassFiles(class_list, worksheets)
+
+
+def collect_stage(options: Options, assignments: dict[str, Assignment], grading: Grading,
+                  class_files: ClassFiles) -> tuple[Collection, list]:
+    """Check and copy the submissions into ``submitted/``; the Moodle worksheets given, read."""
+    workspace = options.out
+    class_list, worksheets = class_files.roster, class_files.worksheets
     limit = options.max_bytes if options.max_bytes is not None else int(grading.max_file_size_mb * 1024 * 1024)
     transform = None
     if options.sandboxed:
@@ -174,10 +193,6 @@ def collect_stage(options: Options, assignments: dict[str, Assignment], grading:
         def transform(raw: bytes, name: str, notebook: str) -> bytes:
             return rebuild_bytes(workspace / "source" / name / notebook, raw)
 
-    try:
-        worksheets = [read_worksheet(path) for path in options.moodle_worksheets]
-    except WorksheetError as exc:
-        raise GradingError(str(exc)) from None
     try:
         collection = collect(
             options.submissions, workspace / "submitted", assignments,

@@ -177,6 +177,17 @@ def test_when_a_value_is_not_plain_data_then_encode_refuses_it(value):
         protocol.encode(value)
 
 
+def test_when_an_array_is_over_the_size_limit_then_encode_refuses_it_before_copying_it():
+    # A view of one number as a huge array: nothing is allocated unless encode copies it.
+    huge = np.broadcast_to(np.float64(0.0), (4 * 10**8,))
+    with pytest.raises(protocol.TooLarge, match="tableau de 3\u202f200\u00a0Mo, au plus 50\u00a0Mo"):
+        protocol.encode([1.0, huge])
+    largest = np.broadcast_to(np.float32(1.0), (protocol.MAX_ARRAY_BYTES // 4,))
+    assert protocol.decode(protocol.encode(largest)).shape == largest.shape
+    with pytest.raises(protocol.TooLarge):
+        protocol.encode(np.broadcast_to(np.float32(1.0), (protocol.MAX_ARRAY_BYTES // 4 + 1,)))
+
+
 def test_when_a_structure_is_deeper_than_the_limit_then_encode_refuses_it_and_decode_too():
     value = []
     for _ in range(protocol.MAX_DEPTH + 2):

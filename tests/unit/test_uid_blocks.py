@@ -59,7 +59,7 @@ def test_when_a_parent_gives_its_block_then_its_commands_use_it_and_a_dask_worke
     assert worker_block != session
 
 
-def test_a_block_holds_a_uid_per_slot_and_one_for_the_fresh_interpreter_after_a_crash():
+def test_a_block_holds_a_uid_per_slot_and_one_for_the_process_that_follows_a_crash():
     base = sandbox.SLOT_UID_BASE + 3 * sandbox.UID_BLOCK_SIZE
     uids = sandbox.sandbox_uids(2, base)
     assert uids == {base, base + 1, base + sandbox.UID_BLOCK_SIZE - 1}
