@@ -5,13 +5,14 @@ inputs). A mutant is *killed* when its test cell loses points and prints the
 expected French diagnostic.
 
 A mutant does not need the whole notebook: :func:`tests.nbrun.run_mutants` runs
-each one in its own process, forked from a worker that imported TensorFlow once,
-with only the set-up, the answers before the mutated one, the mutated answer and
-its test cell (no other test cell); the child runs it for each student in turn,
-each from a fresh namespace. The solutions are still run as whole notebooks, and
-one test checks, on two mutants per assignment, that running a mutant alone, for
-a student who comes after another in the same child, gives the same outcome as
-running it in the whole notebook.
+the mutants of each answer in a process of their own, forked from a worker that
+imported TensorFlow once, with only the set-up, the answers before the mutated one,
+the mutated answer and its test cell (no other test cell); the child runs each mutant
+for each student in turn, each from a fresh namespace. The solutions are still run as
+whole notebooks, and one test checks, on two mutants per assignment (one that runs
+after the other mutants of its answer), that running a mutant alone, for a student who
+comes after another in the same child, gives the same outcome as running it in the
+whole notebook.
 """
 
 from __future__ import annotations
