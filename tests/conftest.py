@@ -54,12 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
     import matplotlib.font_manager  # noqa: F401
     import os
 
-    from autograder.execution import sandbox
+    from autograder.execution import uid_blocks
 
     # One block of sandbox uids for the session, claimed here and given to every grading it starts (in this
     # process or in a command it runs): the session's gradings run one after the other, and another
     # session (the other group of make test) claims another block, so both may grade at the same time.
-    os.environ[sandbox.UID_BLOCK_ENV] = str(sandbox.claim_uid_block(inherited=False))
+    os.environ[uid_blocks.UID_BLOCK_ENV] = str(uid_blocks.claim_uid_block(inherited=False))
 
     # The kernels this session starts (plain nbgrader, released folders run alone, test_warm_kernel's)
     # are forked from a process that imported TensorFlow once (coursetools/warm_kernel.py). JupyterLab

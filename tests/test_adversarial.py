@@ -23,14 +23,8 @@ from nbgrader.api import Gradebook
 from autograder.course import REPO_ROOT
 from coursetools.demo import DEMO_ASSIGNMENT, demo_files
 from autograder.grading.pipeline import run
-from autograder.execution.sandbox import (
-    SLOT_UID_BASE,
-    UID_BLOCK_ENV,
-    UID_BLOCK_SIZE,
-    UID_BLOCKS,
-    fast_path_available,
-    sandbox_uids,
-)
+from autograder.execution.sandbox import fast_path_available
+from autograder.execution.uid_blocks import SLOT_UID_BASE, UID_BLOCK_ENV, UID_BLOCK_SIZE, UID_BLOCKS, sandbox_uids
 
 from .conftest import tree_digest
 
@@ -770,9 +764,9 @@ WHO_AM_I = "import os\nprint('UID', os.getuid(), os.getgid(), 'PID', os.getpid()
 BOTH_PATHS = """
 import json, os, sys
 from multiprocessing import Pipe
-from autograder.execution import sandbox, tester
+from autograder.execution import tester, uid_blocks
 cells = sys.stdin.read()
-parameters = tester.RunParameters(cell_timeout=60, slot=2, uid_base=sandbox.uid_base())
+parameters = tester.RunParameters(cell_timeout=60, slot=2, uid_base=uid_blocks.uid_base())
 ours, theirs = Pipe()
 pid = os.fork()
 if pid == 0:
@@ -790,7 +784,7 @@ print(tester.run_cells(cells, "uid", parameters))
 
 @pytest.mark.skipif(not fast_path_available(), reason="the fast path (namespaces made by the grader) needs root")
 def test_the_students_code_runs_as_its_slots_uid_then_after_a_crash_as_its_blocks_last_uid(tmp_path):
-    """The uids come from the run's own block (sandbox.claim_uid_block): never another run's, never nobody.
+    """The uids come from the run's own block (uid_blocks.claim_uid_block): never another run's, never nobody.
 
     In a run, the process that follows a crash is forked by the spawner (no new interpreter to start).
     """

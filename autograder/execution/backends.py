@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from autograder.execution import sandbox
+from autograder.execution import uid_blocks
 from autograder.execution.execute import Execution, execute, stop_test_processes
 from autograder.execution.student_process import RunParameters
 
@@ -65,7 +65,7 @@ class LocalBackend:
     """This machine: ``slots`` submissions at a time, each in its own sandbox slot (its own uid)."""
 
     def __init__(self, slots: int) -> None:
-        self.slots = max(1, min(slots, sandbox.MAX_SLOTS))  # one uid of the run's block each
+        self.slots = max(1, min(slots, uid_blocks.MAX_SLOTS))  # one uid of the run's block each
         self._pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="copie")
         self._free: queue.Queue[int] = queue.Queue()
         for slot in range(self.slots):

@@ -74,9 +74,8 @@ def run_remote(roles_json: str, student: str, parameters: Any, timeout: float) -
     import dataclasses
     import queue
 
+    from autograder.execution import uid_blocks
     from autograder.execution.execute import execute
-
-    from autograder.execution import sandbox
 
     global _LOCAL_SLOTS
     if _LOCAL_SLOTS is None:
@@ -84,14 +83,14 @@ def run_remote(roles_json: str, student: str, parameters: Any, timeout: float) -
             if _LOCAL_SLOTS is None:
                 # A block of its own, even when the worker was started by a grading process that holds one
                 # (a local cluster): the workers run copies at the same time as each other.
-                sandbox.claim_uid_block(inherited=False)
+                uid_blocks.claim_uid_block(inherited=False)
                 slots: queue.Queue[int] = queue.Queue()
                 for index in range(_SLOTS_PER_WORKER):
                     slots.put(index)
                 _LOCAL_SLOTS = slots
     slot = _LOCAL_SLOTS.get()
     try:
-        parameters = dataclasses.replace(parameters, slot=slot, uid_base=sandbox.uid_base())
+        parameters = dataclasses.replace(parameters, slot=slot, uid_base=uid_blocks.uid_base())
         return execute(roles_json, student, parameters, timeout)
     finally:
         _LOCAL_SLOTS.put(slot)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import checks
-from autograder.execution import protocol, sandbox
+from autograder.execution import protocol, sandbox, uid_blocks
 
 
 class StudentProcessGone(Exception):
@@ -33,8 +33,8 @@ class RunParameters:
     cell_timeout: float = 120.0
     limits: sandbox.Limits = sandbox.Limits()
     slot: int = 0  # grading slot: submissions graded at the same time use different slots
-    #: First uid of the run's block (sandbox.claim_uid_block), claimed by the process that makes the parameters.
-    uid_base: int = field(default_factory=sandbox.uid_base)
+    #: First uid of the run's block (uid_blocks.claim_uid_block), claimed by the process that makes the parameters.
+    uid_base: int = field(default_factory=uid_blocks.uid_base)
 
 
 # Exceptions raised in the student's process come back as their name and message.
@@ -74,7 +74,7 @@ class StudentProcess:
             self.pid, self.write_fd, self.read_fd = sandbox.fork_runner(settings.limits, settings.uid_base + settings.slot)
             self.process = None
         else:
-            uid = sandbox.restart_uid(settings.uid_base)
+            uid = uid_blocks.restart_uid(settings.uid_base)
             self.process, self.write_fd, self.read_fd = sandbox.start(settings.limits, uid)
             self.pid = self.process.pid
         self.counter = 0

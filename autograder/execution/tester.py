@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 
 from autograder import checks
-from autograder.execution import protocol, sandbox
+from autograder.execution import protocol, sandbox, uid_blocks
 from autograder.execution.student_process import (
     RemoteFunction,
     RunParameters,
@@ -251,10 +251,10 @@ def serve_many(connection) -> None:
 
 def _spawn(spawner, settings: RunParameters, after_crash: bool = False) -> StudentProcess:
     """A student's process forked by the test process's spawner: as the slot's uid, or after a crash as the
-    block's restart uid (sandbox.restart_uid). Raises SandboxUnavailable when the spawner does not answer."""
+    block's restart uid (uid_blocks.restart_uid). Raises SandboxUnavailable when the spawner does not answer."""
     from autograder.execution.spawner import SpawnerGone
 
-    uid = sandbox.restart_uid(settings.uid_base) if after_crash else settings.uid_base + settings.slot
+    uid = uid_blocks.restart_uid(settings.uid_base) if after_crash else settings.uid_base + settings.slot
     try:
         return StudentProcess(settings, forked=spawner.fork_student(settings.limits, uid))
     except SpawnerGone as exc:

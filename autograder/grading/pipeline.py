@@ -134,12 +134,12 @@ def open_backend(options: Options):
             return Cluster.connect(options.scheduler)
         except ClusterError as exc:
             raise GradingError(f"Correction refusée : {exc}") from None
-    from autograder.execution import sandbox
+    from autograder.execution import sandbox, uid_blocks
     from autograder.execution.backends import LocalBackend
     from autograder.execution.forkserver import warm_up
 
     try:
-        sandbox.claim_uid_block()  # this run's own uids, for its whole life
+        uid_blocks.claim_uid_block()  # this run's own uids, for its whole life
         sandbox.check()
     except sandbox.SandboxUnavailable as exc:
         raise GradingError(

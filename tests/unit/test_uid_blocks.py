@@ -8,15 +8,15 @@ import sys
 
 import pytest
 
-from autograder.execution import sandbox
+from autograder.execution import sandbox, uid_blocks
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox uids are claimed only as root")
 
 #: Claims a block as a grading run does, prints it, and holds it until its input ends.
 HOLDER = (
     "import sys\n"
-    "from autograder.execution import sandbox\n"
-    "print(sandbox.claim_uid_block(inherited={inherited}), sandbox.uid_base(), flush=True)\n"
+    "from autograder.execution import uid_blocks\n"
+    "print(uid_blocks.claim_uid_block(inherited={inherited}), uid_blocks.uid_base(), flush=True)\n"
     "sys.stdin.read()\n"
 )
 
@@ -39,9 +39,9 @@ def test_when_two_runs_claim_uids_at_the_same_time_then_their_blocks_and_uids_di
     second, block_2, base_2 = _holder()
     try:
         assert block_1 != block_2
-        assert sandbox.sandbox_uids(8, base_1).isdisjoint(sandbox.sandbox_uids(8, base_2))
+        assert uid_blocks.sandbox_uids(8, base_1).isdisjoint(uid_blocks.sandbox_uids(8, base_2))
         # Neither holds the block of this test session (claimed by conftest for its own gradings).
-        assert int(os.environ[sandbox.UID_BLOCK_ENV]) not in {block_1, block_2}
+        assert int(os.environ[uid_blocks.UID_BLOCK_ENV]) not in {block_1, block_2}
     finally:
         _release(first, second)
     # A block is free again once the run that held it has ended.
@@ -51,17 +51,17 @@ def test_when_two_runs_claim_uids_at_the_same_time_then_their_blocks_and_uids_di
 
 
 def test_when_a_parent_gives_its_block_then_its_commands_use_it_and_a_dask_worker_claims_its_own():
-    session = int(os.environ[sandbox.UID_BLOCK_ENV])
+    session = int(os.environ[uid_blocks.UID_BLOCK_ENV])
     child, block, base = _holder(inherited=True)
     worker, worker_block, _ = _holder(inherited=False)
     _release(child, worker)
-    assert (block, base) == (session, sandbox.SLOT_UID_BASE + sandbox.UID_BLOCK_SIZE * session)
+    assert (block, base) == (session, uid_blocks.SLOT_UID_BASE + uid_blocks.UID_BLOCK_SIZE * session)
     assert worker_block != session
 
 
 def test_a_block_holds_a_uid_per_slot_and_one_for_the_process_that_follows_a_crash():
-    base = sandbox.SLOT_UID_BASE + 3 * sandbox.UID_BLOCK_SIZE
-    uids = sandbox.sandbox_uids(2, base)
-    assert uids == {base, base + 1, base + sandbox.UID_BLOCK_SIZE - 1}
-    assert max(sandbox.sandbox_uids(10_000, base)) < base + sandbox.UID_BLOCK_SIZE  # never into the next block
+    base = uid_blocks.SLOT_UID_BASE + 3 * uid_blocks.UID_BLOCK_SIZE
+    uids = uid_blocks.sandbox_uids(2, base)
+    assert uids == {base, base + 1, base + uid_blocks.UID_BLOCK_SIZE - 1}
+    assert max(uid_blocks.sandbox_uids(10_000, base)) < base + uid_blocks.UID_BLOCK_SIZE  # never into the next block
     assert sandbox.NOBODY not in uids
