@@ -42,6 +42,9 @@ TOKEN = uuid.uuid4().hex[:12]
 PROCESS_TAG = f"autograder-attaque-{TOKEN}"
 #: Attacks that write markers (and, for the last two, leave a process behind that keeps writing them).
 WRITERS = ("ecriture-hors-du-bac", "ecriture-carnet-de-notes", "processus-detache", "demon-double-fork")
+#: Seconds to wait, once grading is over, for what a leftover process would write (the detached one waits
+#: 1 s before it writes: long enough for its copy to be over, and the copy's last cells to have run).
+WRITE_WAIT = 2.5
 # A process that outlives its cell and keeps writing the markers given after its delay.
 # argv: tag, "double" (fork twice, new session) or "simple", delay in seconds, marker paths.
 DAEMON = """
@@ -257,7 +260,7 @@ for _ in range(500):
     # A process in a new session that writes the markers a few seconds later, then keeps writing them.
     "processus-detache": (f'''
 import subprocess, sys
-subprocess.Popen([sys.executable, "-c", __DEMON__, "{PROCESS_TAG}", "simple", "3", *__CIBLES__],
+subprocess.Popen([sys.executable, "-c", __DEMON__, "{PROCESS_TAG}", "simple", "1", *__CIBLES__],
                  start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print("PROCESSUS LANCE")
 ''', 0.0, "PROCESSUS LANCE"),
@@ -522,7 +525,7 @@ def attack_run(tmp_path_factory):
         result = run(root, out, course_root=course, workers=WORKERS)
         ended = _clock()
         # Looked for before any clean-up: what a leftover process wrote or still does.
-        time.sleep(5)  # the detached process writes its markers 3 s after it starts
+        time.sleep(WRITE_WAIT)  # the detached process writes its markers 1 s after it starts
         yield {"result": result, "root": root, "before": before, "repo_before": repo_before, "base": base,
                "course": course, "out": out, "started": started, "ended": ended,
                "escaped": _escaped(course, out), "tagged": _tagged_processes()}
@@ -690,7 +693,7 @@ def test_when_attacks_run_without_the_sandbox_then_the_detectors_see_their_marke
         _write(root, name, _with_answers(blank, {"gradient_affine": _attack_code(name, course, out)}))
     try:
         run(root, out, course_root=course, sandboxed=False)
-        time.sleep(5)
+        time.sleep(WRITE_WAIT)
         escaped, tagged = _escaped(course, out), _tagged_processes()
         print("marqueurs vus :", escaped, "\nprocessus vus :", tagged)
         assert set(escaped) == {f"{attack}: {place}" for attack in attacks for place in _markers(course, out, attack)}
@@ -738,7 +741,7 @@ def test_when_the_sandbox_has_no_pid_namespace_then_the_process_detectors_see_th
         done = subprocess.run([sys.executable, "-c", script], input=json.dumps(cells), capture_output=True,
                               text=True, timeout=300, cwd=tmp_path)
         assert "DEMON LANCE" in done.stdout, done.stdout + done.stderr
-        time.sleep(5)
+        time.sleep(WRITE_WAIT)
         uids, tagged = _sandbox_processes(sandbox_uids(WORKERS), since, _clock()), _tagged_processes()
         escaped = _escaped(course, out)
         print("processus vus par uid :", uids, "\nprocessus vus par leur nom :", tagged, "\nmarqueurs vus :", escaped)
