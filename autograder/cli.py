@@ -122,16 +122,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
-        import warnings
-
-        from sqlalchemy.exc import SAWarning
-
         from autograder.grading.errors import GradingError
         from autograder.grading.pipeline import run
-
-        # nbgrader 0.9's gradebook code triggers this SQLAlchemy 2 warning on every copy; it is harmless
-        # (the objects are saved through their other relationship) and only clutters the terminal.
-        warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session", category=SAWarning)
         from autograder.grading.summary import ProgressDisplay, print_summary
 
         display = ProgressDisplay()

@@ -33,6 +33,7 @@ import logging
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +47,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
 from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import scoped_session, sessionmaker
 from traitlets.config import Config
 
@@ -185,10 +187,19 @@ class Recorder:
         self.gradebook.engine.dispose()
 
     def __enter__(self) -> "Recorder":
+        # nbgrader 0.9's gradebook code makes SQLAlchemy 2 warn, for every copy, that an object "not in
+        # session" is not added along a relationship: harmless (it is saved through the other one), and kept
+        # off the terminal of whoever grades, from the command line or from a script.
+        self._quiet = warnings.catch_warnings()
+        self._quiet.__enter__()
+        warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session", category=SAWarning)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        try:
+            self.close()
+        finally:
+            self._quiet.__exit__(None, None, None)
 
     # -- what nbgrader's Autograde converter does for one copy ------------------------------
 
