@@ -412,6 +412,20 @@ def test_when_the_class_list_is_missing_then_the_cli_says_so_in_french(tmp_path,
     assert done.returncode == 2 and "liste de la classe" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("option, message", [("roster", "La liste de la classe"),
+                                             ("moodle_worksheets", "La feuille d'évaluation")])
+def test_when_a_class_file_is_missing_then_the_run_is_refused_before_the_sandboxes_start(
+        tmp_path, notebooks, monkeypatch, option, message):
+    from autograder.grading import pipeline
+
+    root = tmp_path / "rendus"
+    write_submission(root, "a", notebooks["perfect"])
+    monkeypatch.setattr(pipeline, "open_backend", lambda options: pytest.fail("le serveur préchauffé a démarré"))
+    missing = tmp_path / "absente.csv"
+    with pytest.raises(GradingError, match=message):
+        run(root, tmp_path / "o", **{option: missing if option == "roster" else [missing]})
+
+
 #: Every test here grades end to end in the sandbox (select with -m e2e, or -m sandbox).
 def test_when_no_submission_is_found_then_the_run_is_refused_with_the_expected_layout(tmp_path, notebooks):
     root = tmp_path / "rendus"
