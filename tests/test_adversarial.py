@@ -650,13 +650,14 @@ def test_when_the_sandbox_cannot_start_then_grading_is_refused_in_french(tmp_pat
 
 
 def test_when_a_submission_outlives_its_total_time_out_then_none_of_its_processes_survives(tmp_path):
-    """The grader kills the test process on a total time-out, while the student's process still runs."""
+    """The grader kills the test process on a total time-out, while the student's process still runs; the
+    questions done before keep their points (the three first ones here: 7 of the 9 automatic points)."""
     course, root = tmp_path / "cours", tmp_path / "rendus"
     shutil.copytree(REPO_ROOT / "source", course / "source")
     (course / "nbgrader_config.py").write_text(
         f"c = get_config()\nload_subconfig({str(REPO_ROOT / 'nbgrader_config.py')!r})\n"
         "c.SandboxedExecute.cell_timeout = 4\nc.SandboxedExecute.timeout = 6\n", encoding="utf-8")
-    blank, _ = _blank_and_perfect()
+    _, perfect = _blank_and_perfect()
     # Deaf to the interruption at 4 s: the grader would wait 10 s more before killing it, past the total
     # time-out (6 s: the canary, ex01's solution, takes about 1 s).
     code = f'''
@@ -665,12 +666,13 @@ subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{PROCES
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 time.sleep(600)
 '''
-    _write(root, "delai-total", _with_answers(blank, {"gradient_affine": code}))
+    _write(root, "delai-total", _with_answers(perfect, {"derivee_cube": code}))
     since = _clock()
     try:
         result = run(root, tmp_path / "out", course_root=course, workers=1)
         ended = _clock()
         assert "délai total dépassé" in _autograded_text({"result": result}, "delai-total")
+        assert _outcome({"result": result}, "delai-total").score == 7.0
         assert _still_there(_tagged_processes, 10) == []
         if os.geteuid() == 0:
             assert _still_there(lambda: _sandbox_processes(sandbox_uids(1), since, ended), 30) == []
@@ -778,7 +780,9 @@ if pid == 0:
     os._exit(0)
 theirs.close()
 ours.send((cells, "uid", parameters))
-print(ours.recv_bytes().decode())
+while "cell" in (answer := json.loads(ours.recv_bytes())):  # a message per code cell done, then the answer
+    pass
+print(json.dumps(answer))
 ours.close()
 os.waitpid(pid, 0)
 print(tester.run_cells(cells, "uid", parameters))

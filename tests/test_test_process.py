@@ -111,7 +111,8 @@ copies = json.loads(sys.stdin.read())  # [[cells JSON, student id], ...]
 parameters = RunParameters(cell_timeout=120)
 for cells, student in copies:
     ours.send((cells, student, parameters))
-    answer = json.loads(ours.recv_bytes())
+    while "cell" in (answer := json.loads(ours.recv_bytes())):  # a message per code cell done, then the answer
+        pass
 print(json.dumps(answer))
 ours.close()
 os.waitpid(pid, 0)

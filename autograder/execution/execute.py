@@ -21,6 +21,7 @@ import dataclasses
 import json
 import multiprocessing.util
 import threading
+import time
 
 from autograder.execution import tester
 from autograder.execution.forkserver import context
@@ -36,7 +37,8 @@ class Execution:
 
     ``outputs``: one list of outputs per cell (None on a grading failure). ``failure``: a French
     reason; with ``infrastructure`` it is a grading failure (nothing is judged), without it the
-    submission itself made the run fail (e.g. the total time limit) and every test cell scores 0.
+    submission itself made the run fail (the total time limit): the cells it had done keep their
+    outputs, the others (None in ``outputs``) score 0 with the reason.
     ``deaths``: where the student's process died ([cell index, request number] pairs).
     """
 
@@ -115,16 +117,28 @@ def run_sandboxed(roles_json: str, student: str, parameters: RunParameters, time
     except Exception as exc:  # noqa: BLE001 - the warm server itself is gone or cannot fork
         return Execution(None, f"le processus de correction n'a pas démarré ({type(exc).__name__} : {exc}).", True)
     sound = False  # only a test process that answered properly grades the next copy
+    cells = json.loads(roles_json)
+    done: dict[int, list] = {}  # the code cells done so far, and the deaths up to them
+    deaths_so_far: list = []
     try:
         try:
             process.connection.send((roles_json, student, parameters))
-            if not process.connection.poll(timeout):
-                return Execution([], f"délai total dépassé ({timeout:.0f} s) : la correction de ce rendu a été arrêtée.")
-            data = json.loads(process.connection.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
+            deadline = time.monotonic() + timeout
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not process.connection.poll(remaining):
+                    return Execution(_kept(cells, done, deaths_so_far), TOTAL_TIMEOUT.format(timeout))
+                data = json.loads(process.connection.recv_bytes(64 * 1024 * 1024).decode("utf-8"))
+                if not (isinstance(data, dict) and "cell" in data):
+                    break
+                index, outputs, deaths = data.get("cell"), data.get("outputs"), data.get("deaths")
+                if isinstance(index, int) and 0 <= index < len(cells) and isinstance(outputs, list):
+                    done[index] = outputs
+                if isinstance(deaths, list):
+                    deaths_so_far = deaths
         except (EOFError, OSError, ValueError) as exc:
             return Execution(None, f"le processus de correction s'est arrêté sans résultat ({exc or type(exc).__name__}).",
                              True)
-        cells = json.loads(roles_json)
         if isinstance(data, dict) and "failure" in data:
             return Execution(None, str(data.get("failure") or "échec inconnu")[:500], True)
         outputs = data.get("outputs") if isinstance(data, dict) else None
@@ -139,6 +153,17 @@ def run_sandboxed(roles_json: str, student: str, parameters: RunParameters, time
             _give_back(parameters, process)
         else:
             process.stop()
+
+
+TOTAL_TIMEOUT = "délai total dépassé ({:.0f} s) : la correction de ce rendu a été arrêtée."
+
+
+def _kept(cells: list, done: dict[int, list], deaths: list) -> list:
+    """The outputs a copy stopped by its total time-out keeps: those of the code cells done before it stopped,
+    None for the others (they score 0 with the reason). A cell after a death of the student's process is not
+    kept: one run is not enough to tell the student's doing from a kill from outside."""
+    first_death = min((d[0] for d in deaths if isinstance(d, list) and d and isinstance(d[0], int)), default=len(cells))
+    return [done.get(index) if index < first_death else None for index in range(len(cells))]
 
 
 DIFFERENT_DEATHS = (

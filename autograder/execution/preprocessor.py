@@ -113,13 +113,14 @@ class SandboxedExecute(NbGraderPreprocessor):
             if cell.cell_type != "code":
                 continue
             cell.execution_count = index + 1
-            if failure is not None:
+            done = outputs[index] if outputs is not None and index < len(outputs) else None
+            if failure is not None and done is None:  # not reached before the run stopped: 0, with the reason
                 cell.outputs = [nbformat.v4.new_output(
                     "error", ename="Erreur de correction", evalue=failure,
                     traceback=[f"Erreur de correction : {failure}"],
                 )] if is_test_cell(cell) else []
                 continue
-            cell.outputs = [nbformat.from_dict(output) for output in outputs[index]]
+            cell.outputs = [nbformat.from_dict(output) for output in done]
         nb.cells, nb.metadata = rebuilt.cells, rebuilt.metadata
         return nb, resources
 

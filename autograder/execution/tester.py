@@ -83,7 +83,8 @@ def start_runner(settings: RunParameters) -> StudentProcess | str:
 
 
 def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner: StudentProcess | str | None = None,
-              respawn: Callable[[], StudentProcess] | None = None) -> str:
+              respawn: Callable[[], StudentProcess] | None = None,
+              on_cell: Callable[[int, list, list], None] | None = None) -> str:
     """Run one submission's rebuilt cells; return JSON ``{"outputs": [...], "deaths": [...]}``.
 
     ``outputs`` has one list of outputs per cell; ``deaths`` lists, as [cell index, request
@@ -94,7 +95,8 @@ def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner:
     Start the runner (``start_runner``) before reading the cells: it is forked from this
     process, which must not hold the hidden tests at that moment. ``respawn`` starts the student's
     process that follows a crash: by default a new interpreter (this process holds the tests by
-    then); a test process with a spawner forks it from there instead (``serve_many``).
+    then); a test process with a spawner forks it from there instead (``serve_many``). ``on_cell`` is
+    given each code cell's index and outputs, and the deaths so far, as soon as the cell is done.
     """
     runner = runner if runner is not None else start_runner(settings)
     if respawn is None:
@@ -118,6 +120,8 @@ def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner:
                 outputs[index] = _run_test(cell, index, namespace, runner)
                 if runner.death is not None and [index, runner.death] not in deaths:
                     deaths.append([index, runner.death])
+                if on_cell is not None:
+                    on_cell(index, outputs[index], deaths)
                 continue
             outputs[index] = _run_student_cell(cell, runner)
             if runner.death is not None and [index, runner.death] not in deaths:
@@ -152,6 +156,8 @@ def run_cells(cells_json: str, student_id: str, settings: RunParameters, runner:
                 for name, value in list(namespace.items()):
                     if getattr(value, "__in_student_process__", False) and not isinstance(value, RemoteFunction):
                         namespace[name] = RemoteFunction(runner, name, None, tf)
+            if on_cell is not None:
+                on_cell(index, outputs[index], deaths)
     finally:
         runner.stop()
     return json.dumps({"outputs": outputs, "deaths": deaths})
@@ -211,7 +217,8 @@ def serve_many(connection) -> None:
 
     Its spawner is forked first, while this process holds no test (spawner.py): every student's
     process comes from it. Each request is (cells JSON, student id, RunParameters); each answer the
-    JSON of ``run_cells``, or ``{"failure": reason}``. What a copy leaves behind in this process is
+    JSON of ``run_cells``, or ``{"failure": reason}``, after one message per code cell done
+    (``{"cell": index, "outputs": [...], "deaths": [...]}``). What a copy leaves behind in this process is
     reset before the next: the test cells' namespace is new for each copy, and so is the check
     library's memory of the last function called (checks.LAST_CALLED).
     """
@@ -237,7 +244,8 @@ def serve_many(connection) -> None:
                         runner = _spawn(spawner, settings)
                 except (sandbox.SandboxUnavailable, OSError) as exc:
                     runner = f"le bac à sable ne démarre pas ({exc})"
-                answer = run_cells(cells_json, student_id, settings, runner, respawn)
+                answer = run_cells(cells_json, student_id, settings, runner, respawn,
+                                   functools.partial(_send_cell, connection))
             except InfrastructureFailure as exc:
                 answer = json.dumps({"failure": str(exc)})
             except Exception as exc:  # noqa: BLE001 - the parent needs a reason, not a traceback
@@ -247,6 +255,11 @@ def serve_many(connection) -> None:
         if spawner is not None:
             spawner.close()
         connection.close()
+
+
+def _send_cell(connection, index: int, outputs: list, deaths: list) -> None:
+    """A cell done, sent at once: what a copy stopped by its total time-out keeps (execute.run_sandboxed)."""
+    connection.send_bytes(json.dumps({"cell": index, "outputs": outputs, "deaths": deaths}).encode("utf-8"))
 
 
 def _spawn(spawner, settings: RunParameters, after_crash: bool = False) -> StudentProcess:

@@ -73,3 +73,14 @@ def test_when_two_faults_follow_each_other_then_it_is_a_grading_failure(scripted
 def test_when_deaths_happen_at_different_points_then_it_is_a_grading_failure(scripted):
     result = scripted(died(1, 1), died(2, 2), died(3, 3))
     assert result.infrastructure and result.failure == DIFFERENT_DEATHS
+
+
+def test_when_the_total_time_out_stops_a_copy_then_the_cells_done_before_keep_their_outputs():
+    done = {1: [{"output_type": "stream", "name": "stdout", "text": "1"}], 2: [], 4: [{"output_type": "stream"}]}
+    assert execution._kept([{}] * 6, done, []) == [None, done[1], done[2], None, done[4], None]
+
+
+def test_when_the_student_process_died_before_the_total_time_out_then_nothing_from_the_death_on_is_kept():
+    # One run cannot tell the student's doing from a kill from outside: the cells from the death on are not kept.
+    done = {0: [], 1: [{"output_type": "error", "ename": "Arrêt"}], 2: [], 3: []}
+    assert execution._kept([{}] * 4, done, [[1, 3]]) == [[], None, None, None]
