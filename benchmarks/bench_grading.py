@@ -256,7 +256,9 @@ def ours(submissions: Path, work: Path, n: int, workers: int | None, scheduler: 
                          scheduler=scheduler)
     busy = machine_cpu()
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+    # Run from the work folder: the warm server is a ``python -c`` process, whose sys.path starts with its
+    # working folder, before PYTHONPATH; from the repository it would import this copy's package, not ``code``'s.
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=work,
                           env={**os.environ, "PYTHONPATH": str(code)})
     ended = machine_cpu()
     if done.returncode != 0:
