@@ -179,7 +179,7 @@ def _grade_in(options: Options, backend, started: float, class_files: ClassFiles
     from nbgrader.coursedir import CourseDirectory  # nbgrader takes a second to import: not before this point
 
     db_url = CourseDirectory(config=config).db_url  # the gradebook nbgrader itself uses
-    collection, worksheets = collect_stage(options, assignments, grading, class_files)
+    collection = collect_stage(options, assignments, grading, class_files)
     stages = {"collect": time.perf_counter() - started}
     mark = time.perf_counter()
 
@@ -189,7 +189,8 @@ def _grade_in(options: Options, backend, started: float, class_files: ClassFiles
                       sources={name: assignment_digest(workspace / "source" / name) for name in used},
                       submissions=collection.digests, fresh=options.force)
     prepared = Prepared(config, grading, assignments, db_url, used, journal,
-                        [(s, a) for s, a in collection.ready if not journal.up_to_date(s, a)], worksheets)
+                        [(s, a) for s, a in collection.ready if not journal.up_to_date(s, a)],
+                        class_files.worksheets)
     result = RunResult(workspace=workspace, grades_csv=workspace / "grades.csv", stages=stages)
     # The class report's plotting library is imported while the sandboxes warm up, not after the last copy.
     preload = None

@@ -180,8 +180,8 @@ def read_class_files(options: Options) -> ClassFiles:
 
 
 def collect_stage(options: Options, assignments: dict[str, Assignment], grading: Grading,
-                  class_files: ClassFiles) -> tuple[Collection, list]:
-    """Check and copy the submissions into ``submitted/``; the Moodle worksheets given, read."""
+                  class_files: ClassFiles) -> Collection:
+    """Check and copy the submissions into ``submitted/``, matched to the class files read before."""
     workspace = options.out
     class_list, worksheets = class_files.roster, class_files.worksheets
     limit = options.max_bytes if options.max_bytes is not None else int(grading.max_file_size_mb * 1024 * 1024)
@@ -217,7 +217,7 @@ def collect_stage(options: Options, assignments: dict[str, Assignment], grading:
             + ". Aucun de ses participants n'a de dossier dans les archives Moodle données (--submissions) : "
             "elle appartient sans doute à un autre devoir."
         )
-    return collection, worksheets
+    return collection
 
 
 def prepare_stage(prepared: Prepared, collection: Collection, backend, workspace: Path,

@@ -28,10 +28,7 @@ def _modules(package: Path = PACKAGE) -> dict[str, Path]:
 def _imports(name: str, path: Path, top_level_only: bool) -> list[tuple[str, str]]:
     """(module imported, name taken from it or "") for each import of ``path`` (module ``name``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
-    if top_level_only:  # the imports run when the module is loaded: its body, and the blocks in it
-        nodes = [n for top in tree.body if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 for n in ast.walk(top) if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    nodes = list(_loaded(tree)) if top_level_only else list(ast.walk(tree))
     found = []
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -43,6 +40,14 @@ def _imports(name: str, path: Path, top_level_only: bool) -> list[tuple[str, str
                 base = ".".join(anchor + ([base] if base else []))
             found += [(base, alias.name) for alias in node.names]
     return found
+
+
+def _loaded(node: ast.AST):
+    """The nodes run when the module is loaded: all but the bodies of functions (and of methods)."""
+    for child in ast.iter_child_nodes(node):
+        yield child
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            yield from _loaded(child)
 
 
 def _dependencies(modules: dict[str, Path]) -> dict[str, set[str]]:
@@ -110,6 +115,7 @@ def test_the_package_loads_no_course_tooling_and_no_test_library():
     ({"a/__init__.py": "", "a/b.py": "import a.c\n", "a/c.py": "from a.b import x\n"}, "cycle"),
     ({"a/__init__.py": "", "a/b.py": "from . import c\n", "a/c.py": "if True:\n    from .b import x\n"}, "cycle"),
     ({"a/__init__.py": "", "a/b.py": "def f():\n    import a.c\n", "a/c.py": "import a.b\n"}, None),
+    ({"a/__init__.py": "", "a/b.py": "class B:\n    def f(self):\n        import a.c\n", "a/c.py": "import a.b\n"}, None),
 ])
 def test_when_modules_import_each_other_at_load_time_then_the_cycle_is_found(tmp_path, source, broken):
     for relative, text in source.items():
